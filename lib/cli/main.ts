@@ -1,0 +1,69 @@
+/**
+ * `sipedge` command line: `start` runs a node; `check-config` validates a
+ * config file. Config errors end the process with the key path and reason.
+ */
+import { ConfigError, loadConfig } from '../config/load-config.js';
+import { createResponse } from '../engine/messages/response-factory.js';
+import type { EngineUser } from '../engine/core/sip-engine.js';
+import { SipedgeNode } from '../node/sipedge-node.js';
+
+interface Args {
+  command: string;
+  config?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { command: argv[0] ?? 'start' };
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i] === '--config' || argv[i] === '-c') args.config = argv[++i];
+    else throw new Error(`unknown argument '${argv[i]}'`);
+  }
+  args.config ??= process.env.SIPEDGE_CONFIG;
+  return args;
+}
+
+/** Until the drachtio app layer attaches, the node answers OPTIONS probes itself (keeps load balancers and phones seeing it "up"). */
+const optionsResponder: EngineUser = {
+  onRequest(txn) {
+    const req = txn.request;
+    if (req.method === 'OPTIONS') txn.respond(createResponse(req, 200, 'OK'));
+    else txn.respond(createResponse(req, 503, 'No Application Available'));
+  },
+  onAck() {},
+  onStrayResponse() {},
+};
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = await loadConfig(args.config);
+  if (args.command === 'check-config') {
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    return;
+  }
+  if (args.command !== 'start') throw new Error(`unknown command '${args.command}' (use start or check-config)`);
+  const node = new SipedgeNode(config, () => optionsResponder);
+  await node.start();
+  const shutdown = (signal: string) => {
+    node.log.info({ signal }, 'shutting down');
+    node.stop().then(
+      () => process.exit(0),
+      (err) => {
+        node.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+// Last line of defence: a bug that leaks a rejection is logged loudly, but must not take calls down with it.
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`sipedge: unhandled rejection (bug): ${(err as Error)?.stack ?? String(err)}\n`);
+});
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`sipedge: ${err.message}\n`);
+  else process.stderr.write(`sipedge: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
