@@ -36,6 +36,9 @@ export function renderConfig(spec: BaresipConfigSpec): string {
     'call_max_calls\t\t4',
     // No sound card: a sine tone as the microphone and a bridge as the speaker.
     'audio_source\t\tausine,440',
+    // ausine only produces 48 kHz stereo; baresip resamples to the codec's rate and channels.
+    'ausrc_srate\t\t48000',
+    'ausrc_channels\t\t2',
     'audio_player\t\taubridge,nil',
     'audio_alert\t\taubridge,nil',
     'audio_level\t\tno',
@@ -48,6 +51,8 @@ export function renderConfig(spec: BaresipConfigSpec): string {
     'module\t\t\taubridge.so',
     'module_tmp\t\taccount.so',
     'module_app\t\tmenu.so',
+    // No per-second call status line: it would flood the captured output.
+    'statmode_default\toff',
     ...(spec.ctrlPort !== null ? ['module_app\t\tctrl_tcp.so', `ctrl_tcp_listen\t\t127.0.0.1:${spec.ctrlPort}`] : []),
     ...(spec.extraLines ?? []),
     '',

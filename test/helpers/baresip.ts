@@ -33,6 +33,11 @@ export interface BaresipOptions {
   control?: boolean;
   /** -s: print every SIP message baresip sends and receives. */
   sipTrace?: boolean;
+  /**
+   * The only DNS server baresip may use (default 127.0.0.1:9, where nothing listens). Tests use
+   * IP literals, so no query is expected; a test can point this at its own socket to check.
+   */
+  dnsServer?: string;
   extraConfig?: readonly string[];
   extraAccountParams?: readonly string[];
   readyTimeoutMs?: number;
@@ -74,7 +79,7 @@ export async function startBaresip(t: TeardownHost, opts: BaresipOptions): Promi
   const dir = makeTempDir(t, 'sipedge-baresip-');
   const ctrlPort = useControl ? await freePort('tcp') : null;
   // Port 9 (discard) on loopback: nothing listens, so a stray DNS query fails fast and locally.
-  const dnsServer = '127.0.0.1:9';
+  const dnsServer = opts.dnsServer ?? '127.0.0.1:9';
 
   writeFileSync(
     join(dir, 'config'),

@@ -30,6 +30,8 @@ export interface NodeOptions {
   /** Script under dist/ to run (default: the answering-engine fixture). */
   script?: string;
   tls?: boolean;
+  /** Extra arguments for node itself (e.g. --expose-gc). */
+  nodeArgs?: string[];
 }
 
 export async function startNode(t: TeardownHost, opts: NodeOptions = {}): Promise<RunningNode> {
@@ -49,7 +51,7 @@ export async function startNode(t: TeardownHost, opts: NodeOptions = {}): Promis
     },
   };
   const script = join(repoRoot(), 'dist', opts.script ?? 'test/fixtures/answering-engine.js');
-  const proc = startProcess(t, process.execPath, [script, JSON.stringify(config)]);
+  const proc = startProcess(t, process.execPath, [...(opts.nodeArgs ?? []), script, JSON.stringify(config)]);
   const m = await proc.waitForOutput(/READY (\{.*\})\n/, 20000);
   const addresses = JSON.parse(m[1]!) as NodeAddresses;
   const adminPort = addresses.admin?.port ?? 0;

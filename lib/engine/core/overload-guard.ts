@@ -1,24 +1,38 @@
 /**
  * Decides when the engine is past its capacity so new requests are answered
  * 503 + Retry-After at once (cheap) instead of queuing until they time out.
- * Two signals: requests the transaction user has not answered yet, and
- * event-loop lag (the process itself falling behind the sockets).
+ *
+ * Two signals:
+ * - requests the transaction user has not answered yet (a hard cap: the user
+ *   is the bottleneck, so everything beyond the cap is refused);
+ * - event-loop lag (the process itself falling behind its sockets). Refusing
+ *   everything while lagging would turn a 2x overload into a collapse (the
+ *   refusals cost CPU too, and the lag sample itself is late while the loop is
+ *   busy), so lag drives a shed *fraction* instead, raised while the lag is
+ *   above target and lowered when it is back under: the served share settles
+ *   at what the node can really do (an AQM controller in the spirit of CoDel).
  */
 import type { Clock, TimerHandle } from '../timers/clock.js';
 
 export interface OverloadOptions {
   /** Server transactions waiting for a final response above which new requests are refused. */
   maxPendingRequests: number;
-  /** Event-loop lag (ms) above which new requests are refused. */
+  /** Target event-loop lag (ms): above it a growing share of new requests is refused. */
   maxEventLoopLagMs: number;
   /** Seconds for the Retry-After header of the 503. */
   retryAfterS: number;
 }
 
 const SAMPLE_MS = 50;
+const SHED_STEP_UP = 0.1;
+const SHED_STEP_DOWN = 0.05;
+const MAX_SHED = 0.95;
 
 export class OverloadGuard {
   private lagMs = 0;
+  private shed = 0;
+  /** Error-diffusion accumulator: spreads refusals evenly, no randomness. */
+  private acc = 0;
   private timer?: TimerHandle;
   private expectedAt = 0;
 
@@ -42,18 +56,32 @@ export class OverloadGuard {
     return this.lagMs;
   }
 
+  /** Share of new requests currently refused because of lag (0..0.95). */
+  get shedFraction(): number {
+    return this.shed;
+  }
+
   get retryAfterS(): number {
     return this.options.retryAfterS;
   }
 
-  /** `pendingRequests` includes the request being admitted. */
-  isOverloaded(pendingRequests: number): boolean {
-    return pendingRequests > this.options.maxPendingRequests || this.lagMs > this.options.maxEventLoopLagMs;
+  /** Whether to refuse the request being admitted; `pendingRequests` includes it. */
+  shouldRefuse(pendingRequests: number): boolean {
+    if (pendingRequests > this.options.maxPendingRequests) return true;
+    if (this.shed === 0) return false;
+    this.acc += this.shed;
+    if (this.acc >= 1) {
+      this.acc -= 1;
+      return true;
+    }
+    return false;
   }
 
   private readonly sample = (): void => {
     const now = this.clock.now();
     this.lagMs = Math.max(0, now - this.expectedAt);
+    if (this.lagMs > this.options.maxEventLoopLagMs) this.shed = Math.min(MAX_SHED, this.shed + SHED_STEP_UP);
+    else if (this.shed > 0) this.shed = this.shed - SHED_STEP_DOWN < 1e-9 ? 0 : this.shed - SHED_STEP_DOWN;
     this.expectedAt = now + SAMPLE_MS;
     this.timer = this.clock.setTimer(SAMPLE_MS, this.sample);
   };

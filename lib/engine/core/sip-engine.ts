@@ -22,6 +22,7 @@ import {
 import { TransportLayer } from '../transport/transport-layer.js';
 import type { TransportConfig } from '../transport/transport-config.js';
 import type { ConnectionCloseReason, ConnectionInfo, Flow, SendTarget } from '../transport/types.js';
+import { transportSender } from './transport-sender.js';
 import { OverloadGuard, type OverloadOptions } from './overload-guard.js';
 
 /** What the layer above the engine implements. */
@@ -69,7 +70,7 @@ export class SipEngine {
     this.overload = new OverloadGuard(options.overload, clock);
     this.transport = new TransportLayer(options.transport, { logger: this.log, metrics: this.metrics, clock });
     this.transactions = new TransactionLayer({
-      sender: this.transport,
+      sender: transportSender(this.transport),
       clock,
       logger: this.log,
       metrics: this.metrics,
@@ -81,8 +82,8 @@ export class SipEngine {
       },
     });
     this.transport.on('message', (msg, flow) => {
-      if (msg.kind === 'request') this.transactions.receiveRequest(msg, flow);
-      else this.transactions.receiveResponse(msg, flow);
+      if (msg.kind === 'response') this.transactions.receiveResponse(msg, flow);
+      else if (flow.transport === 'udp' || !this.refuseStatelessly(msg, flow)) this.transactions.receiveRequest(msg, flow);
     });
     this.transport.on('invalid', (failure, flow) => this.answerInvalid(failure, flow));
     this.transport.on('connection:open', (info) => this.user.onConnectionOpen?.(info));
@@ -121,16 +122,35 @@ export class SipEngine {
     return this.overload.eventLoopLagMs;
   }
 
+  /**
+   * Over TCP/TLS there are no retransmissions to absorb, so while shedding a
+   * refused request needs no transaction at all: answer 503 and forget it,
+   * the cheapest way through an overload (RFC 3261 21.5.4, 17.2.2 J = 0).
+   */
+  private refuseStatelessly(req: SipRequest, flow: Flow): boolean {
+    const m = req.method;
+    if (m === 'ACK' || m === 'CANCEL' || !this.overload.shouldRefuse(this.transactions.pendingServerTransactions + 1)) return false;
+    this.metrics.overloadRejected(m);
+    this.transport.sendNow(this.overloadResponse(req), flow);
+    return true;
+  }
+
+  private overloadResponse(req: SipRequest): SipResponse {
+    return createResponse(req, 503, 'Service Unavailable', {
+      headers: [{ name: 'Retry-After', value: String(this.overload.retryAfterS) }],
+    });
+  }
+
   private dispatchRequest(txn: ServerTransaction): void {
     const req = txn.request;
-    // ACK and CANCEL finish work already admitted, so they are never shed.
-    if (req.method !== 'CANCEL' && this.overload.isOverloaded(this.transactions.pendingServerTransactions)) {
+    // ACK and CANCEL finish work already admitted, so they are never shed; streams were decided statelessly.
+    if (
+      txn.flow.transport === 'udp' &&
+      req.method !== 'CANCEL' &&
+      this.overload.shouldRefuse(this.transactions.pendingServerTransactions)
+    ) {
       this.metrics.overloadRejected(req.method);
-      txn.respond(
-        createResponse(req, 503, 'Service Unavailable', {
-          headers: [{ name: 'Retry-After', value: String(this.overload.retryAfterS) }],
-        }),
-      );
+      txn.respond(this.overloadResponse(req));
       return;
     }
     try {

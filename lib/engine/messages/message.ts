@@ -75,6 +75,21 @@ export abstract class SipMessage implements SipMessageApi {
     this._wire = undefined;
   }
 
+  /**
+   * Drop the header index and parsed views (rebuilt on next access). For
+   * messages kept only for retransmission (e.g. 32 s of Timer J over UDP),
+   * where they would cost several KB each for nothing.
+   */
+  releaseCaches(): void {
+    this._index = undefined;
+    this._callId = undefined;
+    this._cseq = undefined;
+    this._vias = undefined;
+    this._topVia = undefined;
+    this._from = undefined;
+    this._to = undefined;
+  }
+
   /** @internal */
   _idx(): HeaderIndex {
     let idx = this._index;
@@ -292,6 +307,11 @@ export class SipRequest extends SipMessage implements SipRequestApi {
   set method(value: string) {
     this._method = value;
     this._wire = undefined;
+  }
+
+  override releaseCaches(): void {
+    super.releaseCaches();
+    this._parsedUri = undefined;
   }
 
   get uri(): string {

@@ -7,4 +7,6 @@ import type { Flow, SendTarget } from '../transport/types.js';
  */
 export interface MessageSender {
   send(msg: SipRequest | SipResponse, target: SendTarget | Flow): void | Promise<unknown>;
+  /** Retransmit bytes already serialized (same error semantics as send). */
+  sendBytes(bytes: Buffer, target: SendTarget | Flow): void | Promise<unknown>;
 }

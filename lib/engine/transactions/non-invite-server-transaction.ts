@@ -47,6 +47,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     this.markAnswered();
     this.sendResponse(res);
     if (this.reliable && this.state === Completed) this.stateTransition(Terminated);
+    else if (this.state === Completed) this.retire();
   }
 
   receiveRequest(_req: SipRequest, _flow: Flow): void {

@@ -4,13 +4,15 @@
 import type { SipRequest, SipResponse } from '../messages/message.js';
 import type { Flow } from '../transport/types.js';
 import { responseTarget } from './response-target.js';
+import { serializeMessage } from '../messages/serializer.js';
+import { isRfc3261Branch } from './transaction-keys.js';
 import { Transaction } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import { TransactionState } from './transaction-state.js';
 import type { ServerTransaction, ServerTransactionUser } from './transaction-user.js';
 
 export abstract class ServerTransactionBase extends Transaction {
-  readonly request: SipRequest;
+  private req: SipRequest | undefined;
   /** The flow the request arrived on. */
   readonly flow: Flow;
   /** Set by the TU to learn when this transaction is over. */
@@ -20,6 +22,8 @@ export abstract class ServerTransactionBase extends Transaction {
   protected readonly destination: Flow;
   private readonly createdAt: number;
   private last?: SipResponse;
+  /** After retire(): the final response's bytes, all that retransmissions need. */
+  private lastWire?: Buffer;
   private answered = false;
 
   protected constructor(
@@ -31,7 +35,7 @@ export abstract class ServerTransactionBase extends Transaction {
     initial: TransactionState,
   ) {
     super(id, flow.transport, ctx, initial);
-    this.request = request;
+    this.req = request;
     this.flow = flow;
     this.user = user;
     this.destination = responseTarget(flow);
@@ -44,9 +48,31 @@ export abstract class ServerTransactionBase extends Transaction {
   /** A request the layer matched to this transaction (17.2.3): a retransmission, or ACK for the IST. */
   abstract receiveRequest(req: SipRequest, flow: Flow): void;
 
-  /** The most recent response sent (provisional or final). */
+  /** The request that created this transaction (released once the transaction only absorbs retransmissions). */
+  get request(): SipRequest {
+    const req = this.req;
+    if (req === undefined) throw new Error(`server transaction ${this.id} has completed; its request was released`);
+    return req;
+  }
+
+  /** The most recent response sent (provisional or final); undefined once retired. */
   get lastResponse(): SipResponse | undefined {
     return this.last;
+  }
+
+  /**
+   * Over UDP a completed non-INVITE transaction lives 64*T1 only to answer
+   * retransmissions (17.2.2): keep the response bytes and let the parsed
+   * request and response go (several KB each, times 32 s of traffic).
+   * Transactions matched by RFC 2543 rules keep their request for matching.
+   */
+  protected retire(): void {
+    const req = this.req;
+    const last = this.last;
+    if (req === undefined || last === undefined || !isRfc3261Branch(req.via.branch)) return;
+    this.lastWire = serializeMessage(last);
+    this.last = undefined;
+    this.req = undefined;
   }
 
   /** True once a final response has been sent. */
@@ -66,6 +92,7 @@ export abstract class ServerTransactionBase extends Transaction {
   /** Resend the last response (request retransmission, timer G). */
   protected resendLast(): void {
     if (this.last !== undefined) this.transmit(this.last, this.destination);
+    else if (this.lastWire !== undefined) this.transmitBytes(this.lastWire, this.destination);
   }
 
   /** Book-keeping for the first final response: response time metric and the layer's pending count. */

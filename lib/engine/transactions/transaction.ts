@@ -77,11 +77,16 @@ export abstract class Transaction {
     if (this.currentState !== TransactionState.Terminated) this.stateTransition(TransactionState.Terminated);
   }
 
+  /** Retransmit bytes already serialized (a retired transaction's last response). */
+  protected transmitBytes(bytes: Buffer, target: SendTarget | Flow): void {
+    this.transmit(bytes, target);
+  }
+
   /** Hand a message to the transport; a throw or rejection becomes transportFailed(). */
-  protected transmit(msg: SipRequest | SipResponse, target: SendTarget | Flow): void {
+  protected transmit(msg: SipRequest | SipResponse | Buffer, target: SendTarget | Flow): void {
     let result: void | Promise<unknown>;
     try {
-      result = this.ctx.sender.send(msg, target);
+      result = Buffer.isBuffer(msg) ? this.ctx.sender.sendBytes(msg, target) : this.ctx.sender.send(msg, target);
     } catch (err) {
       this.transportFailed(err);
       return;

@@ -158,12 +158,7 @@ export abstract class StreamTransport implements ConnectionOwner {
    * connection is up or has failed.
    */
   send(data: Buffer, host: string, port: number, connectionId: string | undefined, cb: SendCallback): Flow | undefined {
-    let conn: StreamConnection | undefined;
-    if (connectionId !== undefined) {
-      conn = this.table.get(connectionId);
-      if (conn !== undefined && conn.transport !== this.name) conn = undefined;
-    }
-    if (conn === undefined) conn = this.table.findByRemote(this.name, host, port);
+    let conn = this.find(host, port, connectionId);
     if (conn === undefined) {
       if (this.server === undefined) {
         cb(new Error(`${this.name} transport is not running`), undefined);
@@ -187,12 +182,22 @@ export abstract class StreamTransport implements ConnectionOwner {
     return undefined;
   }
 
-  close(conn: StreamConnection, reason: ConnectionCloseReason): void {
-    conn.close(reason);
+  /**
+   * Fast path of send(): queue data on an open connection for this target
+   * and return its flow; undefined (nothing written) when there is none.
+   */
+  sendOnOpen(data: Buffer, host: string, port: number, connectionId: string | undefined): Flow | undefined {
+    const conn = this.find(host, port, connectionId);
+    if (conn === undefined || !conn.isOpen) return undefined;
+    return conn.write(data) ? conn.flow : undefined;
   }
 
-  has(conn: StreamConnection): boolean {
-    return this.conns.has(conn);
+  private find(host: string, port: number, connectionId: string | undefined): StreamConnection | undefined {
+    if (connectionId !== undefined) {
+      const conn = this.table.get(connectionId);
+      if (conn !== undefined && conn.transport === this.name) return conn;
+    }
+    return this.table.findByRemote(this.name, host, port);
   }
 
   // ConnectionOwner

@@ -238,7 +238,14 @@ export class TransportLayer extends EventEmitter implements StreamSink, Datagram
         cb(new Error(`${transport} transport is not running`), undefined);
         return undefined;
       }
-      flow = stream.send(data, host, port, target.connectionId, Buffer.isBuffer(msg) ? cb : this.counted(msg, cb));
+      // Open connection: no callback wrapper allocated. Otherwise connect (or fail) and count once sent.
+      flow = stream.sendOnOpen(data, host, port, target.connectionId);
+      if (flow === undefined) {
+        const done = Buffer.isBuffer(msg) ? cb : this.counted(msg, cb);
+        // Usually connects; returns a flow only if the write above failed and another open connection fits.
+        flow = stream.send(data, host, port, target.connectionId, done);
+        if (flow === undefined) return undefined;
+      }
     }
     if (flow !== undefined && !Buffer.isBuffer(msg)) this.countOut(transport, msg);
     return flow;

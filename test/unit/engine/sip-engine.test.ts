@@ -112,3 +112,32 @@ t.test('a retransmission of a request being served is absorbed, not shed', async
   await until(() => replies.length >= 1);
   t.equal(statusOf(replies[0]!), 200);
 });
+
+t.test('over TCP a refused request costs no transaction (stateless 503)', async (t) => {
+  const engine = new SipEngine({
+    transport: withTransportDefaults({
+      udp: { enabled: false },
+      tcp: { enabled: true, address: '127.0.0.1', port: 0 },
+      tls: { enabled: false },
+    }),
+    overload: { maxPendingRequests: 2, maxEventLoopLagMs: 10_000, retryAfterS: 4 },
+  });
+  await engine.start();
+  t.teardown(() => engine.stop());
+  const held: ServerTransaction[] = [];
+  engine.setUser({ onRequest: (txn) => void held.push(txn), onAck() {}, onStrayResponse() {} });
+  const port = engine.transport.listening.find((l) => l.transport === 'tcp')!.port;
+  const { connect } = await import('node:net');
+  const sock = connect({ host: '127.0.0.1', port });
+  t.teardown(() => sock.destroy());
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  let received = '';
+  sock.on('data', (d) => (received += d.toString()));
+  const sentBy = `127.0.0.1:${sock.localPort}`;
+  for (let i = 0; i < 3; i++) sock.write(options(sentBy).replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+  await until(() => /Retry-After/.test(received));
+  t.equal(held.length, 2, 'two requests admitted');
+  t.equal(engine.transactions.serverTransactionCount, 2, 'the refused one never became a transaction');
+  t.match(received, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+  t.match(received, /\r\nRetry-After: 4\r\n/);
+});

@@ -52,7 +52,7 @@ interface Responder {
   port: number;
   tlsPort: number | null;
   received: ReceivedRequest[];
-  /** Resolves with the next request of `method` (already received ones count). */
+  /** The first request of `method`, whether it already arrived or arrives later. */
   waitFor(method: string, timeoutMs?: number): Promise<ReceivedRequest>;
   stop(): Promise<void>;
 }
@@ -388,7 +388,16 @@ t.test('baresip registers over TLS against the responder', async (t) => {
   const dir = makeTempDir(t);
   const { ca, server } = await makeTestPki(dir);
   const r = await responder(t, { tls: { key: server.keyPem, cert: server.certPem } });
-  const phone = await startBaresip(t, { proxyPort: r.tlsPort!, caFile: ca.certPath, user: 'alice', password: 'secret', regint: 60 });
+  // A fake DNS server: baresip must never send it anything (every address is an IP literal).
+  const dns = createSocket('udp4');
+  let dnsQueries = 0;
+  dns.on('message', () => dnsQueries++);
+  await new Promise<void>((res) => dns.bind(0, '127.0.0.1', () => res()));
+  t.teardown(() => dns.close());
+  const phone = await startBaresip(t, {
+    proxyPort: r.tlsPort!, caFile: ca.certPath, user: 'alice', password: 'secret', regint: 60,
+    dnsServer: `127.0.0.1:${dns.address().port}`,
+  });
   const line = await phone.waitForRegistered(10_000);
   t.match(line, /^alice@127\.0\.0\.1: \{\d+\/TLS\/v4\} 200 OK \(harness-responder\)/);
 
@@ -403,10 +412,18 @@ t.test('baresip registers over TLS against the responder', async (t) => {
   const sockets = await socketsOfPid(phone.process.pid);
   t.ok(sockets.length > 0, `baresip holds ${sockets.length} sockets`);
   t.same(
-    sockets.filter((s) => !isLoopback(s.localAddress) || !(isLoopback(s.remoteAddress) || isUnspecified(s.remoteAddress))),
+    sockets.filter((s) => !isLoopback(s.remoteAddress) && !isUnspecified(s.remoteAddress)),
     [],
-    'every baresip socket is bound to loopback and talks to loopback only',
+    'no baresip socket is connected to a non-loopback peer',
   );
+  // libre's DNS client binds its two UDP sockets to the wildcard address (not configurable in
+  // baresip 1.0); every other socket must be bound to loopback.
+  const wildcard = sockets.filter((s) => !isLoopback(s.localAddress));
+  t.ok(wildcard.every((s) => s.proto.startsWith('udp') && isUnspecified(s.localAddress) && isUnspecified(s.remoteAddress)),
+    'only unconnected UDP sockets are on the wildcard address', { wildcard });
+  t.ok(wildcard.length <= 2, 'at most the DNS client pair', { wildcard });
+  t.ok(sockets.some((s) => s.proto === 'tcp' && s.state === '01' && s.remotePort === r.tlsPort), 'TLS connection to the proxy');
+  t.equal(dnsQueries, 0, 'no DNS query was sent');
 
   const info = await phone.command('reginfo');
   t.equal(info.ok, true);
@@ -416,6 +433,24 @@ t.test('baresip registers over TLS against the responder', async (t) => {
 
   await phone.stop();
   t.ok(phone.process.exitInfo, 'baresip stopped');
+});
+
+t.test('baresip sends its DNS queries only to the configured loopback server', async (t) => {
+  // Proves the "no DNS query" check above can fail: a host name must be looked up, and the
+  // query arrives at our socket rather than at the system resolver.
+  const dns = createSocket('udp4');
+  const queries: Buffer[] = [];
+  dns.on('message', (m) => queries.push(m));
+  await new Promise<void>((res) => dns.bind(0, '127.0.0.1', () => res()));
+  t.teardown(() => dns.close());
+  const phone = await startBaresip(t, {
+    proxyPort: 5061, proxyHost: 'registrar.invalid', control: false, dnsServer: `127.0.0.1:${dns.address().port}`,
+  });
+  const deadline = Date.now() + 5000;
+  while (queries.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  t.ok(queries.length > 0, 'a query reached the fake DNS server');
+  t.ok(queries.some((q) => q.includes(Buffer.from('registrar'))), 'for the proxy host name');
+  await phone.stop();
 });
 
 t.test('baresip reports a rejected registration', async (t) => {
@@ -430,4 +465,21 @@ t.test('baresip reports a rejected registration', async (t) => {
   await t.rejects(phone.waitForRegistered(1000), /registration failed: .*403 Forbidden/);
   t.equal(phone.control, null);
   await t.rejects(phone.command('reginfo'), /control: false/);
+});
+
+t.test('baresip places a call through its proxy to a SIPp UAS and hangs up (ctrl_tcp)', async (t) => {
+  // SIPp 3.6 has no TLS, so this call runs over TCP; it proves the headless audio set-up and
+  // the command/event channel work for calls, not only for registration.
+  const uas = await startSippUas(t, 'uas-answer', 0, 't1', { calls: 1 });
+  const phone = await startBaresip(t, { proxyPort: uas.port, transport: 'tcp', regint: 0, user: 'carol' });
+  const dial = await phone.command('dial', `sip:service@127.0.0.1:${uas.port}`);
+  t.equal(dial.ok, true, 'dial accepted', { data: dial.data });
+  const established = await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+  t.match(String(established.peeruri ?? ''), /service@127\.0\.0\.1/);
+  const hangup = await phone.command('hangup');
+  t.equal(hangup.ok, true);
+  await phone.waitForEvent('CALL_CLOSED', 10_000);
+  const res = await uas.waitForResult(10_000);
+  t.equal(res.exitCode, 0, 'SIPp UAS saw a complete call', { output: res.output.slice(-1500), errors: res.errors });
+  t.same([res.successful, res.failed], [1, 0]);
 });

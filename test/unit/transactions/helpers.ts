@@ -1,3 +1,4 @@
+import { parseMessage } from '../../../lib/engine/messages/parser.js';
 /**
  * Test doubles for the transaction layer: a recording MessageSender, recording
  * TUs and metrics, and builders for requests, responses and flows.
@@ -40,6 +41,13 @@ export class RecordingSender implements MessageSender {
     if (this.mode === 'throw') throw new Error('send failed');
     if (this.mode === 'reject') return Promise.reject(new Error('write failed'));
     if (this.mode === 'resolve') return Promise.resolve();
+  }
+
+  /** Retransmitted bytes are parsed back so tests see them like any other send. */
+  sendBytes(bytes: Buffer, target: SendTarget | Flow): void | Promise<unknown> {
+    const parsed = parseMessage(bytes);
+    if (!parsed.ok) throw new Error(`retransmitted bytes do not parse: ${parsed.reason}`);
+    return this.send(parsed.message, target);
   }
 
   /** Send times of messages matching the predicate. */

@@ -78,3 +78,20 @@ t.test('transport error (rejected promise) is reported and terminates', async (t
   t.same(user.transportErrors, [txn]);
   t.equal(txn.state, TransactionState.Terminated);
 });
+
+t.test('UDP Completed keeps only the final response bytes; retransmissions still get the identical response', (t) => {
+  const { clock, sender, req, txn, retransmit } = setup('udp');
+  const final = createResponse(req, 200, 'OK', { toTag: 'retired-1', headers: [{ name: 'X-Mark', value: 'kept' }] });
+  txn.respond(final);
+  t.equal(txn.state, TransactionState.Completed);
+  t.equal(txn.lastResponse, undefined, 'the parsed response was let go');
+  t.throws(() => txn.request, /its request was released/, 'and so was the request');
+  clock.tick(1000);
+  retransmit();
+  const sent = sender.responses(200);
+  t.equal(sent.length, 2, 'the retransmission was answered');
+  t.equal(sent[1]!.get('x-mark'), 'kept');
+  t.equal(sent[1]!.to.tag, 'retired-1', 'with the same To tag');
+  t.equal(sent[1]!.callId, req.callId);
+  t.end();
+});

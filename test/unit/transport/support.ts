@@ -148,3 +148,27 @@ export class LayerEvents {
     return this.closed.find((c) => c.info.id === id)?.reason;
   }
 }
+
+// Running the transport test folder with tap also runs this file: check the helpers themselves then.
+if (process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const { default: t } = await import('tap');
+  const { parseMessage } = await import('../../../lib/engine/messages/parser.js');
+  t.test('requestText builds valid, distinct requests', async (t) => {
+    const a = parseMessage(Buffer.from(requestText('INFO', { body: 'x', rport: true })));
+    const b = parseMessage(Buffer.from(requestText('INFO')));
+    t.ok(a.ok && b.ok);
+    if (a.ok && b.ok && a.message.kind === 'request') {
+      t.equal(a.message.method, 'INFO');
+      t.equal(a.message.via.rport, null);
+      t.not(a.message.callId, b.message.callId);
+      t.equal(responseTo(a.message, 486, 'Busy Here').status, 486);
+    }
+  });
+  t.test('RecordingMetrics.count matches by prefix', async (t) => {
+    const m = new RecordingMetrics();
+    m.limitHit('max-headers', 'tcp');
+    m.limitHit('max-headers', 'udp');
+    t.equal(m.count('limitHit', 'max-headers'), 2);
+    t.equal(m.count('limitHit', 'max-headers', 'udp'), 1);
+  });
+}

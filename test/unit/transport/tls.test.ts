@@ -1,5 +1,5 @@
 import t from 'tap';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { TransportLayer } from '../../../lib/engine/transport/transport-layer.js';
 import type { TransportConfigInput } from '../../../lib/engine/transport/transport-config.js';
@@ -161,6 +161,27 @@ t.test('TLS limits apply before the handshake', async (t) => {
   t.equal(metrics.count('limitHit', 'max-connections-per-ip', 'tls'), 1);
   t.equal(metrics.count('parseError', 'tls'), 0, 'a refused socket is not a handshake error');
   t.equal(layer.connectionCount, 1);
+});
+
+t.test('an outbound connect that never completes times out', async (t) => {
+  const clock = new FakeClock();
+  const { layer, events } = await setup(t, { limits: { connectTimeoutMs: 3000 } }, clock);
+  // Accepts TCP but never answers the TLS handshake.
+  const mute = createServer(() => {});
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    mute.close();
+  });
+  const port = (mute.address() as { port: number }).port;
+  const pending = layer.send(Buffer.from(requestText()), { transport: 'tls', host: '127.0.0.1', port });
+  await until(() => layer.connectionCount === 1);
+  clock.advance(2000);
+  t.equal(layer.connectionCount, 1, 'still connecting');
+  clock.advance(1500);
+  await t.rejects(pending, /connect timeout/);
+  t.equal(layer.connectionCount, 0);
+  t.equal(events.opened.length, 0);
+  t.equal(events.closed.length, 0, 'never opened, so no close event');
 });
 
 t.test('start() fails without key and cert', async (t) => {

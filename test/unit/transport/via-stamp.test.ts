@@ -71,3 +71,19 @@ t.test('addresses: IPv4-mapped IPv6 and bracketed IPv6 hosts', async (t) => {
   const m = req(['SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK6']);
   t.equal(stampVia(m, '2001:db8::1', 5060), false);
 });
+
+t.test('text edits: rport spelled oddly, quoted look-alikes, a stale received from the sender', async (t) => {
+  const a = req(['SIP/2.0/UDP h.example.com;x="a;rport";RPort ;branch=z9hG4bK7']);
+  stampVia(a, '192.0.2.2', 7000);
+  t.equal(a.via.rport, 7000);
+  t.equal(a.via.params.get('x'), '"a;rport"', 'quoted value untouched');
+  t.equal(a.via.received, '192.0.2.2');
+  const b = req(['SIP/2.0/UDP h.example.com;received=10.0.0.1;branch=z9hG4bK8']);
+  stampVia(b, '192.0.2.3', 7001);
+  t.equal(b.via.received, '192.0.2.3', 'replaced, not duplicated');
+  t.equal((serializeMessage(b).toString().match(/received=/g) ?? []).length, 1);
+  const c = req(['SIP/2.0/UDP h.example.com;rportx=1;rport;branch=z9hG4bK9']);
+  stampVia(c, '192.0.2.4', 7002);
+  t.equal(c.via.rport, 7002);
+  t.equal(c.via.params.get('rportx'), '1');
+});
