@@ -166,7 +166,9 @@ export class SipEngine {
   private answerInvalid(failure: ParseFailure, flow: Flow): void {
     const req = failure.answerable;
     if (!req || req.method === 'ACK') return;
-    this.log.debug({ reason: failure.reason, remote: flow.remoteAddress }, 'malformed request answered');
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ callId: req.get('call-id'), reason: failure.reason, remote: flow.remoteAddress }, 'malformed request answered');
+    }
     const res = createResponse(req, failure.status, failure.reason);
     this.transport.send(res, flow).catch((err: Error) => {
       this.log.debug({ err: err.message }, 'could not answer a malformed request');
