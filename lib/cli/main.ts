@@ -1,10 +1,9 @@
 /**
- * `sipedge` command line: `start` runs a node; `check-config` validates a
+ * `sipedge` command line: `start` runs a node (SIP side + gateway app); `engine` runs the embedded engine and its
+ * drachtio control channel alone, for any drachtio-srf app (like a drachtio-server); `check-config` validates a
  * config file. Config errors end the process with the key path and reason.
  */
 import { ConfigError, loadConfig } from '../config/load-config.js';
-import { createResponse } from '../engine/messages/response-factory.js';
-import type { EngineUser } from '../engine/core/sip-engine.js';
 import { SipedgeNode } from '../node/sipedge-node.js';
 
 interface Args {
@@ -22,17 +21,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Until the drachtio app layer attaches, the node answers OPTIONS probes itself (keeps load balancers and phones seeing it "up"). */
-const optionsResponder: EngineUser = {
-  onRequest(txn) {
-    const req = txn.request;
-    if (req.method === 'OPTIONS') txn.respond(createResponse(req, 200, 'OK'));
-    else txn.respond(createResponse(req, 503, 'No Application Available'));
-  },
-  onAck() {},
-  onStrayResponse() {},
-};
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = await loadConfig(args.config);
@@ -40,8 +28,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return;
   }
-  if (args.command !== 'start') throw new Error(`unknown command '${args.command}' (use start or check-config)`);
-  const node = new SipedgeNode(config, () => optionsResponder);
+  if (args.command !== 'start' && args.command !== 'engine') {
+    throw new Error(`unknown command '${args.command}' (use start, engine or check-config)`);
+  }
+  const node = new SipedgeNode(config, { role: args.command === 'engine' ? 'engine' : 'gateway' });
   await node.start();
   const shutdown = (signal: string) => {
     node.log.info({ signal }, 'shutting down');

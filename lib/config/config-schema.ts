@@ -94,6 +94,7 @@ export const configSchema: FieldSchema = {
         host: { type: 'string', default: '127.0.0.1', nonEmpty: true },
         port: { type: 'number', default: 9022, integer: true, min: 0, max: 65535 },
         secret: { type: 'string', default: 'cymru', nonEmpty: true },
+        connectTimeoutS: { type: 'number', default: 10, min: 0.1, max: 3600 },
       },
     },
   },
@@ -132,5 +133,5 @@ export interface SipedgeConfig {
     timers: { t1Ms: number; t2Ms: number; t4Ms: number };
     overload: { maxPendingRequests: number; maxEventLoopLagMs: number; retryAfterS: number };
   };
-  drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string };
+  drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number };
 }

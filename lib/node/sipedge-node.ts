@@ -1,12 +1,20 @@
 /**
- * Composition root of one sipedge node: config -> logger, metrics registry,
- * SIP engine, admin server; one lifecycle (start / stop, reverse order).
+ * Composition root of one sipedge node: config -> logger, metrics registry, SIP side, gateway app, admin server;
+ * one lifecycle (start / stop, reverse order).
+ *
+ * The SIP side is one of:
+ *  - the embedded engine with its drachtio control channel (`drachtio.mode: embedded`), the app connected to it;
+ *  - an external drachtio-server (`drachtio.mode: external`): no engine here, the app connects to it;
+ *  - the engine alone (role 'engine': `sipedge engine`), serving any drachtio-srf app;
+ *  - the bare SipEngine with a given transaction user (tests that drive the engine below the drachtio layer).
  */
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { SipedgeConfig } from '../config/config-schema.js';
 import { SipEngine, type EngineUser } from '../engine/core/sip-engine.js';
 import { createEngineMetrics } from '../engine/engine-metrics.js';
+import { startEmbeddedEngine, type EmbeddedEngine } from '../engine/drachtio/embedded-engine.js';
+import { SipedgeApp } from '../app/sipedge-app.js';
 import { createLogger } from '../observability/logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { engineOptionsFrom } from './engine-options.js';
@@ -16,28 +24,107 @@ export interface NodeAddresses {
   tcp?: { address: string; port: number };
   tls?: { address: string; port: number };
   admin?: { address: string; port: number };
+  /** The drachtio control channel: the embedded engine's, or the external server the app uses. */
+  drachtio?: { address: string; port: number };
+}
+
+/** 'gateway': SIP side + app (what `sipedge start` runs); 'engine': embedded engine + control channel only. */
+export type NodeRole = 'gateway' | 'engine';
+
+export interface SipedgeNodeOptions {
+  role?: NodeRole;
+  /** Bare-engine mode: this transaction user instead of the drachtio layer and app (tests). */
+  engineUser?: (engine: SipEngine) => EngineUser;
 }
 
 export class SipedgeNode {
   readonly registry = new Registry();
   readonly log: Logger;
   private engine?: SipEngine;
+  private embedded?: EmbeddedEngine;
+  private app?: SipedgeApp;
   private admin?: AdminServer;
   private adminAddress?: { address: string; port: number };
+  private drachtioAddress?: { address: string; port: number };
+  private readonly role: NodeRole;
+  private readonly engineUser?: (engine: SipEngine) => EngineUser;
 
   constructor(
     readonly config: SipedgeConfig,
-    private readonly engineUser?: (engine: SipEngine) => EngineUser,
+    options: SipedgeNodeOptions | ((engine: SipEngine) => EngineUser) = {},
   ) {
     this.log = createLogger(config.log.level, config.node.id);
+    // A bare function is the older form of `engineUser` (kept for test fixtures).
+    const opts = typeof options === 'function' ? { engineUser: options } : options;
+    this.role = opts.role ?? 'gateway';
+    this.engineUser = opts.engineUser;
   }
 
   async start(): Promise<NodeAddresses> {
     collectDefaultMetrics({ register: this.registry, prefix: 'sipedge_process_' });
+    try {
+      await this.startSipSide();
+      await this.startApp();
+      await this.startAdmin();
+    } catch (err) {
+      // Leave nothing listening behind a failed start (the CLI exits, tests go on).
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+    const addresses = this.addresses();
+    this.log.info(addresses, this.role === 'engine' ? 'sipedge engine started' : 'sipedge node started');
+    return addresses;
+  }
+
+  private get usesEngine(): boolean {
+    return this.engineUser !== undefined || this.role === 'engine' || this.config.drachtio.mode === 'embedded';
+  }
+
+  private async startSipSide(): Promise<void> {
+    if (!this.usesEngine) {
+      const { host, port } = this.config.drachtio;
+      this.drachtioAddress = { address: host, port };
+      return;
+    }
     const metrics = createEngineMetrics(this.registry);
-    const engine = new SipEngine({ ...(await engineOptionsFrom(this.config)), logger: this.log, metrics });
-    this.engine = engine;
-    if (this.engineUser) engine.setUser(this.engineUser(engine));
+    const options = { ...(await engineOptionsFrom(this.config)), logger: this.log, metrics };
+    if (this.engineUser) {
+      const engine = new SipEngine(options);
+      this.engine = engine;
+      engine.setUser(this.engineUser(engine));
+      this.registerEngineGauges(engine);
+      await engine.start();
+      return;
+    }
+    const { host, port, secret } = this.config.drachtio;
+    this.embedded = await startEmbeddedEngine({ ...options, control: { address: host, port, secret } });
+    this.engine = this.embedded.engine;
+    this.drachtioAddress = this.embedded.addresses.control;
+    this.registerEngineGauges(this.embedded.engine);
+  }
+
+  private async startApp(): Promise<void> {
+    if (this.engineUser || this.role === 'engine' || !this.drachtioAddress) return;
+    this.app = new SipedgeApp({
+      drachtio: { host: this.drachtioAddress.address, port: this.drachtioAddress.port, secret: this.config.drachtio.secret },
+      logger: this.log,
+      connectTimeoutMs: this.config.drachtio.connectTimeoutS * 1000,
+    });
+    await this.app.start();
+  }
+
+  private async startAdmin(): Promise<void> {
+    if (!this.config.admin.enabled) return;
+    this.admin = new AdminServer(this.registry, this.config.admin.address, this.config.admin.port, () => ({
+      // External mode has no engine here: "up" means the app holds its drachtio connection.
+      ok: this.app ? this.app.isConnected : true,
+      eventLoopLagMs: this.engine?.eventLoopLagMs ?? 0,
+    }));
+    const a = await this.admin.start();
+    this.adminAddress = { address: a.address, port: a.port };
+  }
+
+  private registerEngineGauges(engine: SipEngine): void {
     new Gauge({
       name: 'sipedge_connections_open',
       help: 'TCP/TLS connections currently open',
@@ -54,23 +141,12 @@ export class SipedgeNode {
         this.set(engine.transactions.pendingServerTransactions);
       },
     });
-    await engine.start();
-    if (this.config.admin.enabled) {
-      this.admin = new AdminServer(this.registry, this.config.admin.address, this.config.admin.port, () => ({
-        ok: true,
-        eventLoopLagMs: engine.eventLoopLagMs,
-      }));
-      const a = await this.admin.start();
-      this.adminAddress = { address: a.address, port: a.port };
-    }
-    const addresses = this.addresses();
-    this.log.info(addresses, 'sipedge node started');
-    return addresses;
   }
 
   addresses(): NodeAddresses {
     const out: NodeAddresses = { admin: this.adminAddress };
     for (const l of this.engine?.transport.listening ?? []) out[l.transport] = { address: l.address, port: l.port };
+    if (this.drachtioAddress) out.drachtio = this.drachtioAddress;
     return out;
   }
 
@@ -78,9 +154,19 @@ export class SipedgeNode {
     return this.engine;
   }
 
+  get gatewayApp(): SipedgeApp | undefined {
+    return this.app;
+  }
+
   async stop(): Promise<void> {
     await this.admin?.stop();
-    await this.engine?.stop();
+    this.admin = undefined;
+    await this.app?.stop();
+    this.app = undefined;
+    if (this.embedded) await this.embedded.stop();
+    else await this.engine?.stop();
+    this.embedded = undefined;
+    this.engine = undefined;
     this.log.info('sipedge node stopped');
   }
 }

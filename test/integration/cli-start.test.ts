@@ -1,4 +1,5 @@
-// `sipedge start` (what `npm start` runs): the node starts from a config file, answers OPTIONS probes with 200,
+// `sipedge start` (what `npm start` runs): the node starts from a config file (embedded engine + app over the drachtio
+// control channel, on a free port here), answers OPTIONS probes with 200 (the app does),
 // serves /metrics and /health, and stops cleanly on SIGTERM.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { connect } from '../helpers/sip-tls-client.js';
 t.test('the CLI runs a node that answers OPTIONS', async (t) => {
   const dir = makeTempDir(t, 'sipedge-cli-');
   const cfg = join(dir, 'node.json');
-  writeFileSync(cfg, JSON.stringify({ node: { id: 'cli-test' }, admin: { port: 0 }, sip: { udp: { port: 0 }, tcp: { port: 0 } } }));
+  writeFileSync(cfg, JSON.stringify({ node: { id: 'cli-test' }, admin: { port: 0 }, sip: { udp: { port: 0 }, tcp: { port: 0 } }, drachtio: { port: 0 } }));
   const proc = startProcess(t, process.execPath, [join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
   const m = await proc.waitForOutput(/"msg":"sipedge node started"/, 15000);
   const line = proc.stdout().split('\n').find((l) => l.includes('"msg":"sipedge node started"'))!;
