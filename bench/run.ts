@@ -4,10 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
+import { benchDrachtio } from './drachtio.js';
 import { benchEngineCore, type Row } from './engine-core.js';
 
 const sections: Record<string, (log: (s: string) => void) => Promise<Row[]>> = {
   'engine-core': benchEngineCore,
+  drachtio: benchDrachtio,
 };
 
 function table(rows: Row[]): string {

@@ -118,7 +118,12 @@ export class DrachtioServer implements EngineUser, CommandHandler, PendingReques
       this.uas.onInDialog(txn, d);
       return;
     }
-    if (proxy !== undefined && toTag !== undefined && req.has('route') && proxy.tryStatelessForward(req, txn.flow)) return;
+    if (proxy !== undefined && toTag !== undefined && req.has('route') && proxy.tryStatelessForward(req, txn.flow)) {
+      // Forwarded statelessly (spec 9.3): no response will come from us, so the server transaction must not wait
+      // (it would count as pending work forever); a retransmission is simply forwarded again.
+      txn.dispose();
+      return;
+    }
     if (method === 'CANCEL') {
       if (this.uas.onCancel(txn)) return;
       if (proxy !== undefined && proxy.handleCancel(txn)) return;

@@ -2,8 +2,8 @@
 import t from 'tap';
 import { disconnectSrf } from '../../../lib/app/srf-connection.js';
 import { runSippUac, type SippTransport } from '../../helpers/sipp.js';
-import { connectApp, expectCallsOk, startTestEngine } from './embedded-harness.js';
-import { SDP } from './raw-requests.js';
+import { connectApp, expectCallsOk, startTestEngine } from '../../helpers/drachtio-harness.js';
+import { SDP } from '../../helpers/raw-requests.js';
 
 t.test('dialogs of a disconnected app answer 481', async (t) => {
   for (const transport of ['u1', 't1'] as SippTransport[]) {

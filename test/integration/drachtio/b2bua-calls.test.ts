@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import type Srf from 'drachtio-srf';
 import { runSippUac, startSippUas, type SippTransport } from '../../helpers/sipp.js';
-import { connectApp, expectCallsOk, startTestEngine } from './embedded-harness.js';
+import { connectApp, expectCallsOk, startTestEngine } from '../../helpers/drachtio-harness.js';
 
 interface Leg {
   target: string;

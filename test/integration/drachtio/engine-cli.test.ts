@@ -12,7 +12,7 @@ import { freePort } from '../../helpers/ports.js';
 import { startProcess } from '../../helpers/processes.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { connect } from '../../helpers/sip-tls-client.js';
-import { rawRequest } from './raw-requests.js';
+import { rawRequest } from '../../helpers/raw-requests.js';
 
 t.test('sipedge engine serves a drachtio-srf app', async (t) => {
   const dir = makeTempDir(t, 'sipedge-engine-cli-');

@@ -4,8 +4,8 @@ import t from 'tap';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { SipedgeNode } from '../../../lib/node/sipedge-node.js';
 import { connect } from '../../helpers/sip-tls-client.js';
-import { startTestEngine, waitUntil } from './embedded-harness.js';
-import { rawRequest } from './raw-requests.js';
+import { startTestEngine, waitUntil } from '../../helpers/drachtio-harness.js';
+import { rawRequest } from '../../helpers/raw-requests.js';
 
 t.test('external mode: the app uses a drachtio server at host:port', async (t) => {
   const server = await startTestEngine(t);

@@ -8,8 +8,8 @@ import { makeTestPki } from '../../helpers/certs.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { runSippUac, type SippTransport } from '../../helpers/sipp.js';
 import { connect } from '../../helpers/sip-tls-client.js';
-import { connectApp, startTestEngine } from './embedded-harness.js';
-import { rawRequest } from './raw-requests.js';
+import { connectApp, startTestEngine } from '../../helpers/drachtio-harness.js';
+import { rawRequest } from '../../helpers/raw-requests.js';
 
 t.test('OPTIONS are answered 200 by the sipedge app over UDP, TCP and TLS', async (t) => {
   const dir = makeTempDir(t, 'sipedge-drachtio-opt-');

@@ -3,7 +3,7 @@
 import t from 'tap';
 import type Srf from 'drachtio-srf';
 import { runSippUac, startSippUas, type SippTransport } from '../../helpers/sipp.js';
-import { connectApp, expectCallsOk, startTestEngine } from './embedded-harness.js';
+import { connectApp, expectCallsOk, startTestEngine } from '../../helpers/drachtio-harness.js';
 
 /** srf's Request#proxy, missing from its bundled types. */
 interface ProxyingRequest {
@@ -33,4 +33,6 @@ t.test('req.proxy with Record-Route and serial failover', async (t) => {
     });
   }
   t.equal(results.length, 2, 'each proxy operation finished');
+  // The in-dialog ACK/BYE went through statelessly: nothing may be left waiting in the engine.
+  t.equal(engine.embedded.engine.transactions.pendingServerTransactions, 0, 'no server transaction left pending');
 });

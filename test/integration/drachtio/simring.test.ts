@@ -3,7 +3,7 @@
 import t from 'tap';
 import { simring } from 'drachtio-fn-b2b-sugar';
 import { runSippUac, startSippUas } from '../../helpers/sipp.js';
-import { connectApp, expectCallsOk, startTestEngine } from './embedded-harness.js';
+import { connectApp, expectCallsOk, startTestEngine } from '../../helpers/drachtio-harness.js';
 
 t.test('simring: the second target answers', async (t) => {
   const engine = await startTestEngine(t);

@@ -1,8 +1,8 @@
 // srf.createUAC through the embedded engine to a SIPp UAS (UDP and TCP); the app hangs up.
 import t from 'tap';
 import { startSippUas, type SippTransport } from '../../helpers/sipp.js';
-import { connectApp, delay, expectCallsOk, startTestEngine } from './embedded-harness.js';
-import { SDP } from './raw-requests.js';
+import { connectApp, delay, expectCallsOk, startTestEngine } from '../../helpers/drachtio-harness.js';
+import { SDP } from '../../helpers/raw-requests.js';
 
 t.test('createUAC to a SIPp UAS', async (t) => {
   const engine = await startTestEngine(t);

@@ -7,8 +7,8 @@ import { makeTempDir } from '../../helpers/temp-dir.js';
 import { runSippUac, type SippTransport } from '../../helpers/sipp.js';
 import { connect } from '../../helpers/sip-tls-client.js';
 import { headerValue } from '../../helpers/sip-message.js';
-import { connectApp, expectCallsOk, startTestEngine, waitUntil } from './embedded-harness.js';
-import { rawRequest, SDP } from './raw-requests.js';
+import { connectApp, expectCallsOk, startTestEngine, waitUntil } from '../../helpers/drachtio-harness.js';
+import { rawRequest, SDP } from '../../helpers/raw-requests.js';
 
 t.test('createUAS: caller or app hangs up', async (t) => {
   const dir = makeTempDir(t, 'sipedge-drachtio-uas-');

@@ -1,5 +1,5 @@
 // Hand-built requests for the stream client (test/helpers/sip-tls-client.ts), with fresh branch, tag and Call-ID.
-import type { RequestContext } from '../../helpers/sip-tls-client.js';
+import type { RequestContext } from './sip-tls-client.js';
 
 const rnd = () => Math.random().toString(36).slice(2, 10);
 

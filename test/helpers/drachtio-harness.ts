@@ -3,12 +3,12 @@
 import Srf from 'drachtio-srf';
 import type { Test } from 'tap';
 import { pino } from 'pino';
-import { loadConfig } from '../../../lib/config/load-config.js';
-import { engineOptionsFrom } from '../../../lib/node/engine-options.js';
-import { startEmbeddedEngine, type EmbeddedEngine } from '../../../lib/engine/drachtio/embedded-engine.js';
-import { connectSrf, disconnectSrf } from '../../../lib/app/srf-connection.js';
-import { freePort } from '../../helpers/ports.js';
-import type { TeardownHost } from '../../helpers/processes.js';
+import { loadConfig } from '../../lib/config/load-config.js';
+import { engineOptionsFrom } from '../../lib/node/engine-options.js';
+import { startEmbeddedEngine, type EmbeddedEngine } from '../../lib/engine/drachtio/embedded-engine.js';
+import { connectSrf, disconnectSrf } from '../../lib/app/srf-connection.js';
+import { freePort } from './ports.js';
+import type { TeardownHost } from './processes.js';
 
 export const SECRET = 'test-secret';
 
