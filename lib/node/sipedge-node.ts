@@ -101,6 +101,27 @@ export class SipedgeNode {
     this.engine = this.embedded.engine;
     this.drachtioAddress = this.embedded.addresses.control;
     this.registerEngineGauges(this.embedded.engine);
+    this.registerDrachtioGauges(this.embedded);
+  }
+
+  /** State of the drachtio layer, so a leak (dialogs or app requests that never end) shows in Prometheus. */
+  private registerDrachtioGauges(embedded: EmbeddedEngine): void {
+    const stat = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    stat('sipedge_drachtio_dialogs', 'Dialogs the engine holds for apps', () => embedded.server.stats.dialogs);
+    stat('sipedge_drachtio_pending_requests', 'Network requests delivered to apps and not answered yet', () => embedded.server.stats.pending);
+    stat('sipedge_drachtio_uac_requests', 'Requests sent for apps and not finished yet', () => embedded.server.stats.uacRequests);
+    stat('sipedge_drachtio_registrations', 'Contacts reachable over a cached TCP/TLS connection (spec 14.4)', () => embedded.server.stats.registrations);
+    stat('sipedge_drachtio_apps', 'Connected drachtio apps', () => embedded.control.connectionCount);
+    stat('sipedge_transactions', 'SIP transactions alive (any state)', () =>
+      embedded.engine.transactions.serverTransactionCount + embedded.engine.transactions.clientTransactionCount);
   }
 
   private async startApp(): Promise<void> {
