@@ -70,9 +70,10 @@ export class InviteServerTransaction extends ServerTransactionBase {
       } else if (status < 300) {
         // RFC 6026 8.7: 2xx -> Accepted with timer L; the TU retransmits the 2xx itself (13.3.1.4).
         this.stateTransition(Accepted);
-        this.timerL = this.ctx.clock.setTimer(this.timers.L, () => this.onTimerEnds());
+        if (this.timers.L > 0) this.timerL = this.ctx.clock.setTimer(this.timers.L, () => this.onTimerEnds());
         this.markAnswered();
         this.sendResponse(res);
+        if (this.timers.L === 0 && (this.state as TransactionState) === Accepted) this.stateTransition(Terminated);
       } else {
         // 17.2.1: 300-699 -> Completed; timer G retransmits (unreliable), timer H waits for the ACK.
         this.stateTransition(Completed);

@@ -53,7 +53,7 @@ export interface TimerValues {
   readonly J: number;
   /** Wait time for response retransmits in NICT Completed (17.1.2.2). */
   readonly K: number;
-  /** IST Accepted: wait for INVITE retransmissions after a 2xx (RFC 6026 8.7). */
+  /** IST Accepted: wait for INVITE retransmissions after a 2xx (RFC 6026 8.7); 0 on reliable transports. */
   readonly L: number;
   /** ICT Accepted: wait for 2xx retransmissions and forks (RFC 6026 8.4). */
   readonly M: number;
@@ -82,7 +82,10 @@ export function timerValues(config: Partial<TimerConfig> | undefined, reliable: 
     I: reliable ? 0 : t4,
     J: reliable ? 0 : t1x64,
     K: reliable ? 0 : t4,
-    L: t1x64,
+    // RFC 6026 8.7 keeps an IST 64*T1 after a 2xx to absorb INVITE retransmissions, which a client never sends
+    // over a reliable transport (17.1.1.2); there the ACK reaches the TU just the same with no transaction, so
+    // holding every answered INVITE for 32 s would only cost memory (and GC time) at high call rates.
+    L: reliable ? 0 : t1x64,
     M: t1x64,
   });
 }

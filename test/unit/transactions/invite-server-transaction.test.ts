@@ -188,3 +188,12 @@ t.test('transport error sending a response: TU told, Terminated', (t) => {
   t.equal(clock.pending, 0);
   t.end();
 });
+
+t.test('2xx over TCP: no Accepted wait (L = 0), terminated right after sending', (t) => {
+  const { sender, invite, txn, terminated } = setup('tcp');
+  txn.respond(createResponse(invite, 200, undefined, { toTag: 'uas' }));
+  t.equal(txn.state, TransactionState.Terminated, 'INVITE retransmissions cannot come over TCP, so nothing to wait for');
+  t.equal(terminated(), 0);
+  t.equal(sender.responses(200).length, 1, 'the 2xx was sent');
+  t.end();
+});
