@@ -43,6 +43,8 @@ export interface DrachtioServerOptions {
   timers?: { T1?: number; T2?: number };
   /** spec 6.4: header names re-emitted exactly as the app wrote them. */
   preserveHeaders?: readonly string[];
+  /** Hold-back of in-dialog requests right after a dialog is confirmed (ua-context.ts deliverSettled); 0 disables. */
+  dialogSettleMs?: number;
 }
 
 export class DrachtioServer implements EngineUser, CommandHandler, PendingRequests {
@@ -66,6 +68,7 @@ export class DrachtioServer implements EngineUser, CommandHandler, PendingReques
       T1: opts.timers?.T1 ?? 500,
       T2: opts.timers?.T2 ?? 4000,
       preserve: opts.preserveHeaders,
+      settleMs: opts.dialogSettleMs ?? 200,
     };
     this.proxy = opts.proxy;
     this.uas = new UasCore(this.ctx, { router: opts.router, appTimeoutMs: opts.appTimeoutMs ?? 64_000 });
@@ -90,6 +93,7 @@ export class DrachtioServer implements EngineUser, CommandHandler, PendingReques
   stop(): void {
     for (const d of [...this.ctx.dialogs.values()]) {
       this.ctx.clock.clearTimer(d.ackTimer);
+      this.ctx.clock.clearTimer(d.settleTimer);
       this.ctx.dialogs.remove(d);
     }
     this.uac.stop();

@@ -50,6 +50,14 @@ export interface Dialog {
   ackWait?: { stop(): void };
   /** UAS: the INVITE server transaction whose 2xx awaits the ACK (a CANCEL may still name it, spec 11.5). */
   ackTxn?: ServerTransaction;
+  /**
+   * Clock time before which network requests on the just-confirmed dialog are held back from the app (see
+   * deliverSettled in ua-context.ts); ACKs are never held.
+   */
+  settleUntil?: number;
+  /** Deliveries held until `settleUntil`, in arrival order, and the timer that releases them. */
+  held?: Array<() => void>;
+  settleTimer?: TimerHandle;
 }
 
 export class DialogStore {

@@ -28,6 +28,8 @@ export interface UaContext {
   readonly T1: number;
   readonly T2: number;
   readonly preserve: readonly string[] | undefined;
+  /** How long after a dialog is confirmed its in-dialog requests are held back from the app (deliverSettled). */
+  readonly settleMs: number;
 }
 
 export function listenerFor(local: LocalAddresses, transport: TransportName): Listener | undefined {
@@ -65,6 +67,43 @@ export function deliver(
       raw: wire.toString('utf8'),
     }),
   );
+}
+
+/** Marks `d` as just confirmed: requests arriving in the next `settleMs` are held back by deliverSettled. */
+export function startSettling(ctx: UaContext, d: Dialog): void {
+  if (ctx.settleMs > 0) d.settleUntil = ctx.clock.now() + ctx.settleMs;
+}
+
+/**
+ * Delivers an in-dialog network request to the app, but not within `settleMs` of the dialog's confirmation.
+ * Why: srf only learns of a dialog from the 2xx echo (UAS) or the 2xx frame (UAC), and apps attach their
+ * 'destroy' listeners several promise hops later (createB2BUA resolves only after both legs are up). When a
+ * peer hangs up at once, its BYE frame can reach srf in the same socket read as that echo; srf then handles
+ * the BYE synchronously, emits 'destroy' to nobody, and the app never ends the other leg, which then stays in
+ * the engine (and up at the far end) for good. Holding such requests briefly puts them in a later read, after
+ * srf's promise chain has run. Order among held requests is kept; the store bookkeeping (e.g. removal on
+ * BYE, spec 11.4) is not delayed, only the frame.
+ */
+export function deliverSettled(ctx: UaContext, d: Dialog, send: () => void): void {
+  if (d.held !== undefined) {
+    d.held.push(send);
+    return;
+  }
+  const until = d.settleUntil;
+  const wait = until === undefined ? 0 : until - ctx.clock.now();
+  if (wait <= 0) {
+    d.settleUntil = undefined;
+    send();
+    return;
+  }
+  const held = [send];
+  d.held = held;
+  d.settleTimer = ctx.clock.setTimer(wait, () => {
+    d.held = undefined;
+    d.settleTimer = undefined;
+    d.settleUntil = undefined;
+    for (const f of held) f();
+  });
 }
 
 /** Requests the engine sends on its own (BYEs): nobody waits for their responses. */

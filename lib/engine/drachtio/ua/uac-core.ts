@@ -17,7 +17,7 @@ import { endsSubscription, refreshTarget, type Dialog } from './dialog-store.js'
 import { dialogIdOf, dialogKey, newTransactionId } from './dialog-ids.js';
 import { userAtHost } from './registration-cache.js';
 import { buildInDialogRequest, buildOutOfDialogRequest, contactFor, hostport, type AppRequest, type Listener } from './uac-requester.js';
-import { endDialogUnsolicited, ignoreResponses, listenerFor, type UaContext } from './ua-context.js';
+import { endDialogUnsolicited, ignoreResponses, listenerFor, startSettling, type UaContext } from './ua-context.js';
 import { literalTarget, resolveTarget } from './uri-target.js';
 import { UacRequest, type UacEvents } from './uac-transaction.js';
 
@@ -248,10 +248,17 @@ export class UacCore implements UacEvents {
 
   /** UAC dialog state from a 2xx (or reliable 1xx) to the app's INVITE/SUBSCRIBE (spec 13.1). */
   private uacDialog(u: UacRequest, res: SipResponse, confirmed: boolean): void {
+    // spec 15: the app left before its INVITE was answered. onAppClosed already dropped its dialogs, and one
+    // filed now would never be ACKed, BYEd or dropped (nothing owns it), so it is not created; the peer, never
+    // ACKed, ends its side itself (RFC 3261 13.3.1.4), as for an app that never ACKs (spec 15 table).
+    if (u.conn.closed) return;
     const remoteTag = res.to.tag ?? '';
     const existing = u.dialog;
     if (existing !== undefined && existing.remoteTag === remoteTag) {
-      if (confirmed) existing.confirmed = true;
+      if (confirmed) {
+        existing.confirmed = true;
+        startSettling(this.ctx, existing);
+      }
       return;
     }
     const creates = u.creates!;
@@ -280,6 +287,7 @@ export class UacCore implements UacEvents {
       inviteCseq: req.cseq.seq,
       confirmed,
     };
+    if (confirmed) startSettling(this.ctx, d);
     u.dialog = d;
     this.ctx.dialogs.add(d);
     if (confirmed && u.cancelled) {

@@ -20,7 +20,7 @@ import { startAckWait } from './uas-ack-wait.js';
 import { createUasDialog } from './uas-dialog.js';
 import { ReliableProvisionals } from './reliable-provisionals.js';
 import { contactFor, hostport } from './uac-requester.js';
-import { deliver, endDialogUnsolicited, listenerFor, type UaContext } from './ua-context.js';
+import { deliver, deliverSettled, endDialogUnsolicited, listenerFor, startSettling, type UaContext } from './ua-context.js';
 
 /** spec 11.2: methods routed to apps when they arrive outside a dialog. */
 const ROUTABLE: ReadonlySet<string> = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
@@ -100,7 +100,11 @@ export class UasCore {
     const e: ServerEntry = { transactionId: newTransactionId(), txn, conn: d.owner, dialogId: echoDialogId, dialog: d, localTag: d.localTag };
     // spec 15: an unanswered BYE is cleaned up after 64*T1 (32 s), other in-dialog requests like new ones.
     this.track(e, 500, req.method === 'BYE' ? 64 * this.ctx.T1 : this.opts.appTimeoutMs);
-    deliver(d.owner, req, peerOf(txn.flow), e.transactionId, d.id);
+    const peer = peerOf(txn.flow);
+    deliverSettled(this.ctx, d, () => {
+      // Held past the owner's disconnect: onAppClosed already answered the request.
+      if (!d.owner.closed) deliver(d.owner, req, peer, e.transactionId, d.id);
+    });
     // spec 11.4: a NOTIFY ending the subscription ends its dialog after delivery (refer subscriptions excepted).
     if (req.method === 'NOTIFY' && d.method === 'SUBSCRIBE' && endsSubscription(req)) this.ctx.dialogs.remove(d);
   }
@@ -248,7 +252,10 @@ export class UasCore {
     if (isDialogMethod && !inDialog && status > 100 && status < 300) {
       d ??= createUasDialog(e, res, built.contact ?? contactFor(l));
       this.ctx.dialogs.add(d);
-      if (status >= 200) d.confirmed = true;
+      if (status >= 200) {
+        d.confirmed = true;
+        startSettling(this.ctx, d);
+      }
     }
     txn.respond(res);
     if (reliable) {

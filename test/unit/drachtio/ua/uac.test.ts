@@ -205,3 +205,16 @@ t.test('BYE while the app re-INVITE is pending: CANCEL first, then BYE', async (
   const b = await peer.next(isMethod('BYE'));
   t.equal(cseqOf(b).seq, cseqOf(reinv).seq + 1);
 });
+
+t.test('a 2xx arriving after the app disconnected leaves no dialog behind', async (t) => {
+  const ua = await startUa(t);
+  const peer = await Peer.udp(t, ua.udpPort);
+  await ua.app.sip('', '', appInvite(`sip:gone@${peer.sentBy}`));
+  const inv = (await peer.next(isMethod('INVITE'))) as SipRequest;
+  ua.app.close();
+  peer.send(buildResponse(inv, 200, 'OK', { toTag: 'late', headers: [['Contact', `<sip:gone@${peer.sentBy}>`]], body: SDP }));
+  // Let the 200 reach the engine (it has nothing to send back, so poll the store for a while).
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(ua.server.stats.dialogs, 0, 'no ownerless dialog filed');
+  t.equal(ua.server.stats.uacRequests, 0);
+});

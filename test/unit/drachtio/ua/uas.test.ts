@@ -276,3 +276,31 @@ t.test('command failures: missing transaction id, closed arrival connection, pro
   t.equal(px.fields[3], 'NO');
   t.equal(px.fields[4], 'proxy not supported');
 });
+
+t.test('a BYE right after the ACK is held back from the app for a moment; the dialog still goes at once', async (t) => {
+  const ua = await startUa(t);
+  const peer = await Peer.udp(t, ua.udpPort);
+  peer.send(invite(peer, 'c9'));
+  const f = await ua.app.next(isSipFrame, 'INVITE frame');
+  const req = (await import('../../../helpers/sip-message.js')).parseSipMessage(f.sip) as SipRequest;
+  await ua.app.sip(f.fields[8]!, '', appResponse(200, 'OK', req, [], SDP));
+  const echoedAt = performance.now();
+  const ok = await peer.next(isStatus(200));
+  const tag = /;tag=([^;]+)/.exec(headerValue(ok, 'to')!)![1]!;
+  peer.send(inDialog(peer, 'ACK', 'c9', tag, 10));
+  peer.send(inDialog(peer, 'BYE', 'c9', tag, 11));
+  const ack = await ua.app.next(isSipFrame, 'ACK frame');
+  t.match(ack.sip, /^ACK /, 'the ACK is not held');
+  // spec 11.4: the dialog goes when the BYE arrives, while its frame is still held.
+  const until = Date.now() + 2000;
+  while (ua.server.stats.dialogs !== 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  t.equal(ua.server.stats.dialogs, 0, 'dialog removed on arrival');
+  t.notOk(ua.app.frames.some((fr) => isSipFrame(fr) && /^BYE /.test(fr.sip)), 'BYE frame not delivered yet');
+  const bye = await ua.app.next(isSipFrame, 'BYE frame');
+  t.match(bye.sip, /^BYE /);
+  // The default hold is 200 ms after the 2xx echo; a little slack for timer granularity.
+  t.ok(performance.now() - echoedAt >= 190, 'BYE frame only after the settle window');
+  const byeReq = (await import('../../../helpers/sip-message.js')).parseSipMessage(bye.sip) as SipRequest;
+  t.equal((await ua.app.sip(bye.fields[8]!, '', appResponse(200, 'OK', byeReq))).fields[3], 'OK', 'the app answers it as usual');
+  await peer.next((m) => m.kind === 'response' && m.status === 200 && /BYE/.test(headerValue(m, 'cseq')!));
+});
