@@ -165,17 +165,7 @@ export class UacCore implements UacEvents {
     // RFC 3261 9.1 / spec 13.6 safety net: no final within 64*T1 of the CANCEL ends the INVITE for the app.
     this.ctx.clock.setTimer(64 * this.ctx.T1, () => this.onFailure(u, 408, 'Request Timeout'));
     const wire = serializeMessage(cancel);
-    conn.sendFrame(
-      okSentRequest({
-        appMsgId: msgId,
-        bytes: wire.length,
-        transport: u.target.transport,
-        address: u.target.host,
-        port: u.target.port,
-        transactionId: newTransactionId(),
-        raw: wire.toString('utf8'),
-      }),
-    );
+    echoRequest(conn, msgId, u.target, newTransactionId(), wire);
     // RFC 3261 9.1: no CANCEL before a provisional; hold it until one arrives.
     if (u.provisional) this.ctx.engine.sendRequest(cancel, u.target, ignoreResponses);
     else u.heldCancel = cancel;
@@ -311,17 +301,7 @@ export class UacCore implements UacEvents {
       u.conn.sendFrame(nok(msgId, 'requested protocol/transport not available'));
       return;
     }
-    u.conn.sendFrame(
-      okSentRequest({
-        appMsgId: msgId,
-        bytes: wire.length,
-        transport: u.target.transport,
-        address: u.target.host,
-        port: u.target.port,
-        transactionId: u.transactionId,
-        raw: wire.toString('utf8'),
-      }),
-    );
+    echoRequest(u.conn, msgId, u.target, u.transactionId, wire);
     u.flush();
   }
 
@@ -335,17 +315,7 @@ export class UacCore implements UacEvents {
     d.ack = ack;
     const wire = serializeMessage(ack);
     this.ctx.engine.sendStateless(ack, target).catch((err: Error) => this.ctx.log.debug({ err: err.message }, 'ACK not sent'));
-    conn.sendFrame(
-      okSentRequest({
-        appMsgId: msgId,
-        bytes: wire.length,
-        transport: target.transport,
-        address: target.host,
-        port: target.port,
-        transactionId: newTransactionId(),
-        raw: wire.toString('utf8'),
-      }),
-    );
+    echoRequest(conn, msgId, target, newTransactionId(), wire);
     this.ctx.clock.clearTimer(d.ackTimer);
     d.ackTimer = this.ctx.clock.setTimer(64 * this.ctx.T1, () => {
       d.ack = undefined;
@@ -422,4 +392,19 @@ function framePayload(target: SendTarget, transactionId: string, dialogId: strin
     dialogId,
     raw: wire.toString('utf8'),
   });
+}
+
+/** Spec 6.5: the OK reply carrying the request exactly as sent, which srf builds its request object from. */
+function echoRequest(conn: AppConnection, msgId: string, target: SendTarget, transactionId: string, wire: Buffer): void {
+  conn.sendFrame(
+    okSentRequest({
+      appMsgId: msgId,
+      bytes: wire.length,
+      transport: target.transport,
+      address: target.host,
+      port: target.port,
+      transactionId,
+      raw: wire.toString('utf8'),
+    }),
+  );
 }
