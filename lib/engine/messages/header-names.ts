@@ -27,18 +27,31 @@ const COMPACT: Readonly<Record<string, string>> = {
   n: 'identity-info', // RFC 4474
 };
 
-/** Long names whose canonical spelling is not plain Title-Case. */
-const SPECIAL_CASE: Readonly<Record<string, string>> = {
-  'call-id': 'Call-ID',
-  cseq: 'CSeq',
-  'www-authenticate': 'WWW-Authenticate',
-  'mime-version': 'MIME-Version',
-  rack: 'RAck',
-  rseq: 'RSeq',
-  'sip-etag': 'SIP-ETag',
-  'sip-if-match': 'SIP-If-Match',
-  'p-asserted-identity': 'P-Asserted-Identity',
-};
+/**
+ * Conventional spellings of known SIP headers (RFC 3261 20 and extension RFCs), keyed by lower-case long name:
+ * the one table of header spellings (canonical names here, app header rules in the drachtio layer).
+ */
+const KNOWN_SPELLINGS: ReadonlyMap<string, string> = new Map(
+  [
+    'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority', 'Alert-Info',
+    'Allow', 'Allow-Events', 'Answer-Mode', 'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info',
+    'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-ID', 'Content-Language', 'Content-Length',
+    'Content-Type', 'CSeq', 'Date', 'Diversion', 'Error-Info', 'Event', 'Expires', 'Feature-Caps', 'Flow-Timer',
+    'From', 'Geolocation', 'Geolocation-Error', 'Geolocation-Routing', 'History-Info', 'Identity', 'Identity-Info',
+    'Info-Package', 'In-Reply-To', 'Join', 'Max-Breadth', 'Max-Forwards', 'MIME-Version', 'Min-Expires',
+    'Min-SE', 'Organization', 'P-Access-Network-Info', 'P-Answer-State', 'P-Asserted-Identity',
+    'P-Asserted-Service', 'P-Associated-URI', 'P-Called-Party-ID', 'P-Charging-Function-Addresses',
+    'P-Charging-Vector', 'P-Early-Media', 'P-Media-Authorization', 'P-Preferred-Identity', 'P-Preferred-Service',
+    'P-Profile-Key', 'P-Served-User', 'P-Visited-Network-ID', 'Path', 'Permission-Missing', 'Policy-Contact',
+    'Policy-ID', 'Priority', 'Privacy', 'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck',
+    'Reason', 'Record-Route', 'Recv-Info', 'Refer-Sub', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Remote-Party-ID',
+    'Replaces', 'Reply-To', 'Request-Disposition', 'Require', 'Resource-Priority', 'Retry-After', 'Route', 'RSeq',
+    'Security-Client', 'Security-Server', 'Security-Verify', 'Server', 'Service-Route', 'Session-Expires',
+    'Session-ID', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State', 'Supported', 'Suppress-If-Match',
+    'Target-Dialog', 'Timestamp', 'To', 'Trigger-Consent', 'Unsupported', 'User-Agent', 'User-To-User', 'Via',
+    'Warning', 'WWW-Authenticate',
+  ].map((name) => [name.toLowerCase(), name]),
+);
 
 /**
  * Headers whose value is a comma-separated list (RFC 3261 7.3.1): several
@@ -90,8 +103,8 @@ export function expandCompact(name: string): string | undefined {
 /** Conventional spelling of a header name: 'call-id' -> 'Call-ID', 'v' -> 'Via', 'x-foo' -> 'X-Foo'. */
 export function canonicalName(name: string): string {
   const key = headerKey(name);
-  const special = SPECIAL_CASE[key];
-  if (special !== undefined) return special;
+  const known = KNOWN_SPELLINGS.get(key);
+  if (known !== undefined) return known;
   let out = '';
   let upper = true;
   for (let i = 0; i < key.length; i++) {
@@ -100,6 +113,11 @@ export function canonicalName(name: string): string {
     upper = ch === '-';
   }
   return out;
+}
+
+/** The conventional spelling of a known SIP header (any spelling, compact forms too), or undefined. */
+export function knownHeaderName(name: string): string | undefined {
+  return KNOWN_SPELLINGS.get(headerKey(name));
 }
 
 /** True when the header (any spelling) is a comma-separated list header. */

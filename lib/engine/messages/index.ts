@@ -11,7 +11,7 @@ export { parseNameAddr, tryParseNameAddr, formatNameAddr } from './name-addr.js'
 export { parseVia, tryParseVia, formatVia } from './via.js';
 export { tryParseCSeq, formatCSeq, MAX_CSEQ } from './cseq.js';
 export { parseHeaderParams, formatParams } from './params.js';
-export { headerKey, canonicalName, expandCompact, isListHeader, isSingletonHeader } from './header-names.js';
+export { headerKey, canonicalName, knownHeaderName, expandCompact, isListHeader, isSingletonHeader } from './header-names.js';
 export { splitCommaList, quote, unquote } from './lexical.js';
 export {
   checkUriScheme,

@@ -5,7 +5,7 @@
  */
 import type { RawHeader } from '../../messages/types.js';
 import { isToken, splitCommaList } from '../../messages/lexical.js';
-import { headerKey } from '../../messages/header-names.js';
+import { headerKey, knownHeaderName } from '../../messages/header-names.js';
 import { formatNameAddr, tryParseNameAddr } from '../../messages/name-addr.js';
 
 export interface HeaderRulesContext {
@@ -20,29 +20,6 @@ const IMMUTABLE: ReadonlySet<string> = new Set(['via', 'route', 'record-route', 
 
 /** Headers whose URI may name `localhost`, meaning "the engine itself" (spec 6.4, 19.13). */
 const LOCALHOST_REWRITTEN: ReadonlySet<string> = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
-
-/** Conventional spellings of known SIP headers (RFC 3261 20 and extension RFCs), keyed by lower-case long name. */
-const KNOWN_NAMES: ReadonlyMap<string, string> = new Map(
-  [
-    'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority', 'Alert-Info',
-    'Allow', 'Allow-Events', 'Answer-Mode', 'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info',
-    'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-ID', 'Content-Language', 'Content-Length',
-    'Content-Type', 'CSeq', 'Date', 'Diversion', 'Error-Info', 'Event', 'Expires', 'Feature-Caps', 'Flow-Timer',
-    'From', 'Geolocation', 'Geolocation-Error', 'Geolocation-Routing', 'History-Info', 'Identity', 'Identity-Info',
-    'Info-Package', 'In-Reply-To', 'Join', 'Max-Breadth', 'Max-Forwards', 'MIME-Version', 'Min-Expires',
-    'Min-SE', 'Organization', 'P-Access-Network-Info', 'P-Answer-State', 'P-Asserted-Identity',
-    'P-Asserted-Service', 'P-Associated-URI', 'P-Called-Party-ID', 'P-Charging-Function-Addresses',
-    'P-Charging-Vector', 'P-Early-Media', 'P-Media-Authorization', 'P-Preferred-Identity', 'P-Preferred-Service',
-    'P-Profile-Key', 'P-Served-User', 'P-Visited-Network-ID', 'Path', 'Permission-Missing', 'Policy-Contact',
-    'Policy-ID', 'Priority', 'Privacy', 'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck',
-    'Reason', 'Record-Route', 'Recv-Info', 'Refer-Sub', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Remote-Party-ID',
-    'Replaces', 'Reply-To', 'Request-Disposition', 'Require', 'Resource-Priority', 'Retry-After', 'Route', 'RSeq',
-    'Security-Client', 'Security-Server', 'Security-Verify', 'Server', 'Service-Route', 'Session-Expires',
-    'Session-ID', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State', 'Supported', 'Suppress-If-Match',
-    'Target-Dialog', 'Timestamp', 'To', 'Trigger-Consent', 'Unsupported', 'User-Agent', 'User-To-User', 'Via',
-    'Warning', 'WWW-Authenticate',
-  ].map((name) => [name.toLowerCase(), name]),
-);
 
 /** Hot-path cache of computed output names (app spelling -> wire spelling). Bounded against hostile apps. */
 const nameCache = new Map<string, string>();
@@ -74,7 +51,7 @@ export function appHeaderName(name: string): string {
   if (hit !== undefined) return hit;
   let out: string;
   if (startsWithX(name)) out = name;
-  else out = KNOWN_NAMES.get(headerKey(name)) ?? capitaliseWords(name);
+  else out = knownHeaderName(name) ?? capitaliseWords(name);
   if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(name, out);
   return out;
 }
