@@ -9,10 +9,10 @@ import { TransactionState } from './transaction-state.js';
 import type { ClientTransaction, ClientTransactionUser } from './transaction-user.js';
 
 export abstract class ClientTransactionBase extends Transaction {
-  readonly request: SipRequest;
+  private req: SipRequest | undefined;
   /** Where the request (and, for INVITE, the ACK of a non-2xx: 17.1.1.3) is sent. */
   readonly target: SendTarget;
-  protected readonly user: ClientTransactionUser;
+  protected user: ClientTransactionUser;
 
   protected constructor(
     id: string,
@@ -23,9 +23,23 @@ export abstract class ClientTransactionBase extends Transaction {
     initial: TransactionState,
   ) {
     super(id, target.transport, ctx, initial);
-    this.request = request;
+    this.req = request;
     this.target = target;
     this.user = user;
+  }
+
+  /** The request this transaction sends; gone once an INVITE transaction is Accepted (see retireToAccepted). */
+  get request(): SipRequest {
+    const r = this.req;
+    if (r === undefined) throw new Error(`${this.kind} ${this.id}: request released in Accepted`);
+    return r;
+  }
+
+  /** RFC 6026 7.2: nothing is sent again after a 2xx; keep only what passes on later 2xx responses. */
+  protected retireToAccepted(): void {
+    this.req = undefined;
+    const smaller = this.user.acceptedUser?.();
+    if (smaller !== undefined) this.user = smaller;
   }
 
   /** Send the request and arm the timers; called once by the layer after filing the transaction. */

@@ -72,6 +72,8 @@ export class InviteClientTransaction extends ClientTransactionBase {
           this.stateTransition(Accepted);
           this.timerM = this.ctx.clock.setTimer(this.timers.M, () => this.onTimerEnds());
           this.user.onResponse(res, this);
+          // The user may have ended the transaction (transport error while answering); only a live one retires.
+          if (!this.isTerminated) this.retireToAccepted();
         } else {
           this.complete(res);
         }

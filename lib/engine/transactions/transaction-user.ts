@@ -24,6 +24,12 @@ export interface ClientTransactionUser {
   onTransportError(err: unknown, txn: ClientTransaction): void;
   /** The transaction reached Terminated (after onTimeout/onTransportError when those caused it). */
   onTerminated?(txn: ClientTransaction): void;
+  /**
+   * An INVITE client transaction entered Accepted (RFC 6026 7.2) and lives on through timer M only to pass
+   * on 2xx retransmissions and forks: the user may hand back a smaller user for that time, so the request
+   * and the full user are not kept for 32 s per call.
+   */
+  acceptedUser?(): ClientTransactionUser;
 }
 
 /** One per transaction layer: where new requests and unmatched messages go. */

@@ -10,6 +10,7 @@ import { tryParseUri } from '../../messages/uri.js';
 import { applyHeaderRules } from '../sip-text/header-rules.js';
 import { headerKey } from '../../messages/header-names.js';
 import type { SendTarget } from '../../transport/types.js';
+import type { ClientTransactionUser } from '../../transactions/transaction-user.js';
 import type { TimerHandle } from '../../timers/clock.js';
 import type { AppConnection } from '../contracts.js';
 import { nok, okSentRequest, sipFrame } from '../wire/frames.js';
@@ -196,12 +197,7 @@ export class UacCore implements UacEvents {
       u.send(this.frame(u, res));
       return;
     }
-    if (u.final) {
-      // RFC 6026 7.2: a 2xx retransmission through the Accepted ICT: re-send our ACK, never deliver (spec 13.3).
-      const d = u.dialog ?? u.inDialog;
-      if (status < 300 && d?.ack !== undefined) this.ctx.engine.sendStateless(d.ack, d.target).catch(() => undefined);
-      return;
-    }
+    if (u.final) return; // later 2xx go to acceptedUser()
     u.final = true;
     if (this.invitesInProgress.get(u.dialogId) === u) this.invitesInProgress.delete(u.dialogId);
     // 2xx retransmissions still reach `u` through the Accepted ICT (RFC 6026); the id lookup is only for CANCEL.
@@ -222,6 +218,22 @@ export class UacCore implements UacEvents {
       if ((method === 'INVITE' || method === 'UPDATE') && status < 300) refreshTarget(d, res);
     }
     u.send(this.frame(u, res));
+  }
+
+  /**
+   * RFC 6026 7.2: a 2xx retransmission through the Accepted ICT re-sends our ACK and is never delivered
+   * (spec 13.3). Only the dialog is kept for that, not the request or the app's transaction state.
+   */
+  acceptedUser(u: UacRequest): ClientTransactionUser {
+    const d = u.dialog ?? u.inDialog;
+    if (d === undefined) return ignoreResponses;
+    return {
+      onResponse: (res) => {
+        if (res.status >= 200 && res.status < 300 && d.ack !== undefined) this.ctx.engine.sendStateless(d.ack, d.target).catch(() => undefined);
+      },
+      onTimeout: () => undefined,
+      onTransportError: () => undefined,
+    };
   }
 
   onFailure(u: UacRequest, status: number, reason: string): void {
@@ -314,6 +326,8 @@ export class UacCore implements UacEvents {
     }
     d.ack = ack;
     const wire = serializeMessage(ack);
+    // Kept 64*T1 only to be re-sent as is: the serialized bytes are enough.
+    ack.releaseCaches();
     this.ctx.engine.sendStateless(ack, target).catch((err: Error) => this.ctx.log.debug({ err: err.message }, 'ACK not sent'));
     echoRequest(conn, msgId, target, newTransactionId(), wire);
     this.ctx.clock.clearTimer(d.ackTimer);

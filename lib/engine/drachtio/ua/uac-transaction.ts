@@ -13,6 +13,8 @@ export interface UacEvents {
   onResponse(u: UacRequest, res: SipResponse): void;
   /** spec 13.2: timeout (408) or transport failure (503). */
   onFailure(u: UacRequest, status: number, reason: string): void;
+  /** What receives 2xx retransmissions once the INVITE is answered (RFC 6026 7.2). */
+  acceptedUser(u: UacRequest): ClientTransactionUser;
 }
 
 /** One request an app sent: its client transaction user, keyed by the transactionId given in the echo. */
@@ -47,6 +49,9 @@ export class UacRequest implements ClientTransactionUser {
   }
   onTransportError(): void {
     this.core.onFailure(this, 503, 'Service Unavailable');
+  }
+  acceptedUser(): ClientTransactionUser {
+    return this.core.acceptedUser(this);
   }
 
   send(frame: string): void {
