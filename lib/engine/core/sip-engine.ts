@@ -55,6 +55,15 @@ const noUser: EngineUser = {
   onStrayResponse() {},
 };
 
+/**
+ * Only new work is shed (RFC 6357 section 5): ACK and CANCEL finish a transaction already admitted, and an
+ * in-dialog request (To tag) ends or changes a call already admitted; refusing a BYE would leave it hanging.
+ */
+function mayShed(req: SipRequest): boolean {
+  const m = req.method;
+  return m !== 'ACK' && m !== 'CANCEL' && req.to.tag === undefined;
+}
+
 export class SipEngine {
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
@@ -128,9 +137,8 @@ export class SipEngine {
    * the cheapest way through an overload (RFC 3261 21.5.4, 17.2.2 J = 0).
    */
   private refuseStatelessly(req: SipRequest, flow: Flow): boolean {
-    const m = req.method;
-    if (m === 'ACK' || m === 'CANCEL' || !this.overload.shouldRefuse(this.transactions.pendingServerTransactions + 1)) return false;
-    this.metrics.overloadRejected(m);
+    if (!mayShed(req) || !this.overload.shouldRefuse(this.transactions.pendingServerTransactions + 1)) return false;
+    this.metrics.overloadRejected(req.method);
     this.transport.sendNow(this.overloadResponse(req), flow);
     return true;
   }
@@ -143,10 +151,10 @@ export class SipEngine {
 
   private dispatchRequest(txn: ServerTransaction): void {
     const req = txn.request;
-    // ACK and CANCEL finish work already admitted, so they are never shed; streams were decided statelessly.
+    // Streams were decided statelessly (refuseStatelessly).
     if (
       txn.flow.transport === 'udp' &&
-      req.method !== 'CANCEL' &&
+      mayShed(req) &&
       this.overload.shouldRefuse(this.transactions.pendingServerTransactions)
     ) {
       this.metrics.overloadRejected(req.method);

@@ -69,6 +69,7 @@ export class DrachtioServer implements EngineUser, CommandHandler, PendingReques
       T2: opts.timers?.T2 ?? 4000,
       preserve: opts.preserveHeaders,
       settleMs: opts.dialogSettleMs ?? 200,
+      router: opts.router,
     };
     this.proxy = opts.proxy;
     this.uas = new UasCore(this.ctx, { router: opts.router, appTimeoutMs: opts.appTimeoutMs ?? 64_000 });

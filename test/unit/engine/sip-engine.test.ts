@@ -140,4 +140,15 @@ t.test('over TCP a refused request costs no transaction (stateless 503)', async 
   t.equal(engine.transactions.serverTransactionCount, 2, 'the refused one never became a transaction');
   t.match(received, /^SIP\/2\.0 503 Service Unavailable\r\n/);
   t.match(received, /\r\nRetry-After: 4\r\n/);
+
+  // Still over the cap: an in-dialog BYE ends admitted work and is never shed (RFC 6357 5).
+  const bye = options(sentBy)
+    .replace('SIP/2.0/UDP', 'SIP/2.0/TCP')
+    .replace('OPTIONS sip:localhost', 'BYE sip:localhost')
+    .replace('CSeq: 1 OPTIONS', 'CSeq: 2 BYE')
+    .replace('To: <sip:localhost>', 'To: <sip:localhost>;tag=callee1');
+  sock.write(bye);
+  await until(() => held.length === 3);
+  t.equal(held[2]!.request.method, 'BYE', 'the in-dialog BYE was admitted');
+  t.equal(received.match(/ 503 /g)?.length, 1, 'only the new OPTIONS was refused');
 });

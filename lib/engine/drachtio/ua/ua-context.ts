@@ -10,7 +10,7 @@ import { serializeMessage } from '../../messages/serializer.js';
 import type { TransportName } from '../../messages/types.js';
 import type { Clock } from '../../timers/clock.js';
 import type { ClientTransactionUser } from '../../transactions/transaction-user.js';
-import type { AppConnection, LocalAddresses, NextHopResolver } from '../contracts.js';
+import type { AppConnection, AppRouter, LocalAddresses, NextHopResolver } from '../contracts.js';
 import { sipFrame } from '../wire/frames.js';
 import type { Dialog, DialogStore } from './dialog-store.js';
 import { UNSOLICITED } from './dialog-ids.js';
@@ -30,6 +30,8 @@ export interface UaContext {
   readonly preserve: readonly string[] | undefined;
   /** How long after a dialog is confirmed its in-dialog requests are held back from the app (deliverSettled). */
   readonly settleMs: number;
+  /** Where CDRs go (spec 10): both halves emit them, so the router is shared rather than UAS-only. */
+  readonly router: AppRouter;
 }
 
 export function listenerFor(local: LocalAddresses, transport: TransportName): Listener | undefined {

@@ -21,6 +21,7 @@ import { buildInDialogRequest, buildOutOfDialogRequest, contactFor, hostport, ty
 import { endDialogUnsolicited, ignoreResponses, listenerFor, startSettling, type UaContext } from './ua-context.js';
 import { literalTarget, resolveTarget } from './uri-target.js';
 import { UacRequest, type UacEvents } from './uac-transaction.js';
+import { emitCdr, rejectReason } from './cdr-emitter.js';
 
 /** spec 14.4: methods that may reach a client over its registration connection. */
 const REG_REUSE: ReadonlySet<string> = new Set(['INVITE', 'OPTIONS', 'NOTIFY', 'MESSAGE']);
@@ -200,6 +201,10 @@ export class UacCore implements UacEvents {
     if (u.final) return; // later 2xx go to acceptedUser()
     u.final = true;
     if (this.invitesInProgress.get(u.dialogId) === u) this.invitesInProgress.delete(u.dialogId);
+    if (u.creates !== undefined && method === 'INVITE') {
+      if (status < 300) emitCdr(this.ctx.router, 'cdr:start', 'network', 'uac', res);
+      else emitCdr(this.ctx.router, 'cdr:stop', 'network', rejectReason(status), res);
+    }
     // 2xx retransmissions still reach `u` through the Accepted ICT (RFC 6026); the id lookup is only for CANCEL.
     this.requests.delete(u.transactionId);
     if (u.creates !== undefined) {
@@ -245,6 +250,8 @@ export class UacCore implements UacEvents {
     if (u.req.method === 'INVITE' && u.creates !== undefined) this.rememberFailedInvite(u.dialogId);
     // spec 13.2: an engine-generated final response, as if from the network.
     const res = createResponse(u.req, status, reason);
+    // Reported like a received final: the app sees it as the network's answer (spec 13.2).
+    if (u.req.method === 'INVITE' && u.creates !== undefined) emitCdr(this.ctx.router, 'cdr:stop', 'network', rejectReason(status), res);
     u.send(this.frame(u, res));
   }
 
@@ -314,6 +321,9 @@ export class UacCore implements UacEvents {
       return;
     }
     echoRequest(u.conn, msgId, u.target, u.transactionId, wire);
+    // spec 10: only once the request is really out (a send failure above is a NOK, not a call).
+    if (req.method === 'INVITE' && u.creates !== undefined) emitCdr(this.ctx.router, 'cdr:attempt', 'application', undefined, req);
+    else if (req.method === 'BYE' && u.inDialog?.method === 'INVITE') emitCdr(this.ctx.router, 'cdr:stop', 'application', 'normal-release', req);
     u.flush();
   }
 

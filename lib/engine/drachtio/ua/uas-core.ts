@@ -18,6 +18,7 @@ import { cacheRegistration } from './registration-cache.js';
 import { appToTag, buildUasResponse, type AppResponse } from './uas-responder.js';
 import { startAckWait } from './uas-ack-wait.js';
 import { createUasDialog } from './uas-dialog.js';
+import { emitCdr, rejectReason } from './cdr-emitter.js';
 import { ReliableProvisionals } from './reliable-provisionals.js';
 import { contactFor, hostport } from './uac-requester.js';
 import { deliver, deliverSettled, endDialogUnsolicited, listenerFor, startSettling, type UaContext } from './ua-context.js';
@@ -29,6 +30,11 @@ export interface UasOptions {
   router: AppRouter;
   /** spec 11.2: unanswered new requests get 408 after this long. */
   appTimeoutMs: number;
+}
+
+/** The INVITE that starts a call (not a re-INVITE, not a request on the app's early UAC dialog): what CDRs track. */
+function isInitialInvite(req: SipRequest): boolean {
+  return req.method === 'INVITE' && req.to.tag === undefined;
 }
 
 function peerOf(flow: Flow): { transport: string; address: string; port: number } {
@@ -84,13 +90,16 @@ export class UasCore {
     this.track(e, 408);
     const flow = txn.flow;
     deliver(conn, req, peerOf(flow), e.transactionId, '', this.receivedOn(flow));
+    if (method === 'INVITE') emitCdr(this.ctx.router, 'cdr:attempt', 'network', undefined, req);
   }
 
   /** spec 11.4: a request matching dialog `d`. */
   onInDialog(txn: ServerTransaction, d: Dialog): void {
     const req = txn.request;
-    if (req.method === 'BYE') this.ctx.dialogs.remove(d); // spec 11.4: removed on arrival
-    else if (req.method === 'PRACK' && d.role === 'uas') this.reliable1xx.acknowledge(d.id, req.get('rack'));
+    if (req.method === 'BYE') {
+      this.ctx.dialogs.remove(d); // spec 11.4: removed on arrival
+      if (d.method === 'INVITE') emitCdr(this.ctx.router, 'cdr:stop', 'network', 'normal-release', req);
+    } else if (req.method === 'PRACK' && d.role === 'uas') this.reliable1xx.acknowledge(d.id, req.get('rack'));
     if (d.owner.closed) {
       txn.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist'));
       return;
@@ -147,6 +156,8 @@ export class UasCore {
       this.finish(e);
       if (e.dialog !== undefined && !e.dialog.confirmed) this.ctx.dialogs.remove(e.dialog);
       deliver(e.conn, cancel, peerOf(cancelTxn.flow), e.transactionId, e.dialog?.id ?? '');
+      // spec 10: the network CANCEL is the stop record; the 487 it caused is not reported again.
+      emitCdr(this.ctx.router, 'cdr:stop', 'network', 'call-canceled', cancel);
       return true;
     }
     const d = this.awaitingAck.get(inv);
@@ -182,7 +193,9 @@ export class UasCore {
       this.finish(e);
       if (!e.txn.hasFinalResponse) {
         const req = e.txn.request;
-        e.txn.respond(createResponse(req, 503, 'Service Unavailable', { toTag: e.localTag ?? generateTag() }));
+        const res = createResponse(req, 503, 'Service Unavailable', { toTag: e.localTag ?? generateTag() });
+        e.txn.respond(res);
+        this.engineFinalCdr(req, res);
       }
     }
   }
@@ -245,7 +258,9 @@ export class UasCore {
     if (d === undefined && isDialogMethod && !inDialog && status > 100 && status < 300 && this.ctx.dialogs.get(e.dialogId) !== undefined) {
       // spec 12.1: a forked copy of an INVITE whose dialog id is already in use.
       this.finish(e);
-      txn.respond(createResponse(req, 480, 'Temporarily Unavailable', { toTag: e.localTag }));
+      const refused = createResponse(req, 480, 'Temporarily Unavailable', { toTag: e.localTag });
+      txn.respond(refused);
+      this.engineFinalCdr(req, refused);
       conn.sendFrame(nok(msgId, 'dialog already exists, rejecting this request'));
       return;
     }
@@ -286,6 +301,10 @@ export class UasCore {
       e.timer = undefined;
       return;
     }
+    if (isInitialInvite(req)) {
+      if (status < 300) emitCdr(this.ctx.router, 'cdr:start', 'application', 'uas', res);
+      else emitCdr(this.ctx.router, 'cdr:stop', 'application', rejectReason(status), res);
+    }
     this.afterFinal(e, res, d, inDialog);
   }
 
@@ -319,7 +338,18 @@ export class UasCore {
     this.finish(e);
     this.reliable1xx.stopAll(e.dialogId);
     if (e.dialog !== undefined && !e.dialog.confirmed) this.ctx.dialogs.remove(e.dialog);
-    e.txn.respond(createResponse(e.txn.request, 503, 'Reliable Response Time-Out', { toTag: e.localTag }));
+    const req = e.txn.request;
+    const res = createResponse(req, 503, 'Reliable Response Time-Out', { toTag: e.localTag });
+    e.txn.respond(res);
+    this.engineFinalCdr(req, res);
+  }
+
+  /**
+   * spec 10: a >= 300 final the engine sends on the app's behalf (no answer in time, app gone, 100rel
+   * timeout) still ends the attempt the app was told about, so it gets its stop record.
+   */
+  private engineFinalCdr(req: SipRequest, res: SipResponse): void {
+    if (isInitialInvite(req)) emitCdr(this.ctx.router, 'cdr:stop', 'application', rejectReason(res.status), res);
   }
 
   private receivedOn(flow: Flow): { host: string; port: number } {
@@ -335,7 +365,11 @@ export class UasCore {
       this.finish(e);
       if (!e.txn.hasFinalResponse) {
         this.ctx.log.debug({ txnId: e.transactionId }, 'app did not answer in time');
-        e.txn.respond(createResponse(e.txn.request, timeoutStatus, undefined, { toTag: e.localTag ?? generateTag() }));
+        // Read before responding: a completed non-INVITE transaction releases its request.
+        const req = e.txn.request;
+        const res = createResponse(req, timeoutStatus, undefined, { toTag: e.localTag ?? generateTag() });
+        e.txn.respond(res);
+        this.engineFinalCdr(req, res);
       }
     });
     this.pending.add(e);
