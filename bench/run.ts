@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
 import { benchDrachtio } from './drachtio.js';
 import { benchEngineCore, type Row } from './engine-core.js';
+import { benchRegistrar } from './registrar.js';
 
 const sections: Record<string, (log: (s: string) => void) => Promise<Row[]>> = {
   'engine-core': benchEngineCore,
   drachtio: benchDrachtio,
+  registrar: benchRegistrar,
 };
 
 function table(rows: Row[]): string {

@@ -4,7 +4,11 @@
  */
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
+import type { AllowedUriNames } from '../registrar/allowed-names.js';
+import type { Registrar } from '../registrar/registrar.js';
+import type { RequestAdmission } from '../registrar/request-admission.js';
 import { answerOptionsProbes } from './options-keepalive.js';
+import { methodRouting, type RequestHandler } from './srf-routing.js';
 import { connectSrf, disconnectSrf, type DrachtioEndpoint } from './srf-connection.js';
 
 export type { DrachtioEndpoint };
@@ -14,6 +18,18 @@ export interface SipedgeAppOptions {
   logger: Logger;
   /** How long start() waits for the server to accept us (default 10 s). */
   connectTimeoutMs?: number;
+  /** Registrar and device admission; without them the app only answers OPTIONS. */
+  gateway?: GatewayPolicy;
+}
+
+export interface GatewayPolicy {
+  registrar: Registrar;
+  admission: RequestAdmission;
+  allowed: AllowedUriNames;
+  /** Methods that need an authenticated device (besides REGISTER). */
+  authMethods: ReadonlySet<string>;
+  /** What a Request-URI host that is not ours gets (404 or 403). */
+  foreignHostStatus: number;
 }
 
 export interface AppConnected {
@@ -30,7 +46,9 @@ export class SipedgeApp {
 
   constructor(private readonly options: SipedgeAppOptions) {
     this.log = options.logger.child({ component: 'app' });
-    answerOptionsProbes(this.srf);
+    const gw = options.gateway;
+    answerOptionsProbes(this.srf, gw && { allowed: gw.allowed, status: gw.foreignHostStatus });
+    if (gw !== undefined) this.routeDeviceRequests(gw);
     // Track the connection across srf's own reconnects, for /health.
     const events = this.srf as unknown as NodeJS.EventEmitter;
     events.on('close', () => {
@@ -42,9 +60,29 @@ export class SipedgeApp {
     });
   }
 
+  private routeDeviceRequests(gw: GatewayPolicy): void {
+    const routing = methodRouting(this.srf);
+    routing.register(gw.registrar.onRegister);
+    // Until call routing exists, an admitted (authenticated) request has nowhere to go: 480, so a device retries
+    // later instead of treating the gateway as broken.
+    const notRoutable: RequestHandler = (req, res) => {
+      void gw.admission.admit(req, res).then((admitted) => {
+        if (admitted !== undefined) res.send(480, 'Temporarily Unavailable', {});
+      });
+    };
+    for (const m of ['invite', 'subscribe', 'message', 'publish', 'notify'] as const) {
+      if (gw.authMethods.has(m.toUpperCase())) routing[m](notRoutable);
+    }
+  }
+
   /** Connects to the drachtio server; resolves once authenticated and routes are sent. */
   async start(): Promise<AppConnected> {
     const result = await connectSrf(this.srf, this.options.drachtio, this.log, this.options.connectTimeoutMs ?? 10_000);
+    // The server's own SIP addresses are allowed Request-URI hosts too ('tcp/127.0.0.1:5060').
+    for (const hp of result.hostports) {
+      const host = /^[a-z]+\/(.*):\d+$/i.exec(hp)?.[1];
+      if (host !== undefined) this.options.gateway?.allowed.add(host);
+    }
     this.connected = true;
     this.log.info({ ...result, server: `${this.options.drachtio.host}:${this.options.drachtio.port}` }, 'app connected to drachtio server');
     return result;

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { SipedgeNode } from '../node/sipedge-node.js';
+import { processIo, runUserCommand } from './user-command.js';
 
 interface Args {
   command: string;
@@ -22,6 +23,11 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function main(): Promise<void> {
+  // `user add ...` edits the user directory; it needs neither config nor a node.
+  if (process.argv[2] === 'user') {
+    process.exitCode = await runUserCommand(process.argv.slice(3), processIo());
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const config = await loadConfig(args.config);
   if (args.command === 'check-config') {

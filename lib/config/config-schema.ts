@@ -87,6 +87,62 @@ export const configSchema: FieldSchema = {
         },
       },
     },
+    registrar: {
+      type: 'object',
+      fields: {
+        // Request-URI hosts this node answers for (cluster FQDN, every member's name); the node's own SIP
+        // addresses are always added. Other hosts get foreignHostStatus.
+        allowedUriNames: { type: 'string[]', default: ['localhost'] },
+        foreignHostStatus: { type: 'number', default: 404, integer: true, min: 403, max: 404 },
+        minExpiresS: { type: 'number', default: 60, integer: true, min: 1 },
+        maxExpiresS: { type: 'number', default: 3600, integer: true, min: 1 },
+        defaultExpiresS: { type: 'number', default: 3600, integer: true, min: 1 },
+        maxContactsPerAor: { type: 'number', default: 10, integer: true, min: 1, max: 1000 },
+        onConnectionClose: { type: 'string', default: 'remove', enum: ['remove', 'unreachable'] },
+        retryAfterS: { type: 'number', default: 30, integer: true, min: 1 },
+      },
+    },
+    auth: {
+      type: 'object',
+      fields: {
+        enabled: { type: 'boolean', default: true },
+        realm: { type: 'string', default: 'sipedge', nonEmpty: true },
+        // Signs nonces; the same on every node so that any node verifies a nonce another issued.
+        nonceSecret: { type: 'string', default: 'sipedge-change-me', nonEmpty: true },
+        nonceLifetimeS: { type: 'number', default: 300, integer: true, min: 1, max: 86400 },
+        algorithms: { type: 'string[]', default: ['SHA-256', 'MD5'] },
+        usersFile: { type: 'string', default: 'config/users.json', nonEmpty: true },
+        methods: { type: 'string[]', default: ['REGISTER', 'INVITE', 'SUBSCRIBE', 'MESSAGE', 'REFER', 'PUBLISH', 'NOTIFY'] },
+        throttle: {
+          type: 'object',
+          fields: {
+            maxFailures: { type: 'number', default: 10, integer: true, min: 1 },
+            windowS: { type: 'number', default: 60, integer: true, min: 1 },
+          },
+        },
+      },
+    },
+    store: {
+      type: 'object',
+      fields: {
+        type: { type: 'string', default: 'memory', enum: ['memory', 'redis'] },
+        redis: {
+          type: 'object',
+          fields: {
+            host: { type: 'string', default: '127.0.0.1', nonEmpty: true },
+            port: { type: 'number', default: 6379, integer: true, min: 1, max: 65535 },
+            password: { type: 'string', optional: true },
+            db: { type: 'number', default: 0, integer: true, min: 0 },
+            keyPrefix: { type: 'string', default: 'sipedge:' },
+            // Sentinel: "host:port" entries plus the master name; Cluster: "host:port" seed nodes.
+            sentinels: { type: 'string[]', default: [] },
+            sentinelName: { type: 'string', default: 'mymaster', nonEmpty: true },
+            clusterNodes: { type: 'string[]', default: [] },
+            commandTimeoutMs: { type: 'number', default: 1000, integer: true, min: 10 },
+          },
+        },
+      },
+    },
     drachtio: {
       type: 'object',
       fields: {
@@ -95,6 +151,8 @@ export const configSchema: FieldSchema = {
         port: { type: 'number', default: 9022, integer: true, min: 0, max: 65535 },
         secret: { type: 'string', default: 'cymru', nonEmpty: true },
         connectTimeoutS: { type: 'number', default: 10, min: 0.1, max: 3600 },
+        // Embedded mode: run the engine in its own worker thread (its own core) rather than on the app's thread.
+        engineThread: { type: 'boolean', default: true },
       },
     },
   },
@@ -133,5 +191,48 @@ export interface SipedgeConfig {
     timers: { t1Ms: number; t2Ms: number; t4Ms: number };
     overload: { maxPendingRequests: number; maxEventLoopLagMs: number; retryAfterS: number };
   };
-  drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number };
+  registrar: RegistrarConfig;
+  auth: AuthConfig;
+  store: StoreConfig;
+  drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number; engineThread: boolean };
+}
+
+export interface RegistrarConfig {
+  allowedUriNames: string[];
+  foreignHostStatus: number;
+  minExpiresS: number;
+  maxExpiresS: number;
+  defaultExpiresS: number;
+  maxContactsPerAor: number;
+  onConnectionClose: 'remove' | 'unreachable';
+  retryAfterS: number;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  realm: string;
+  nonceSecret: string;
+  nonceLifetimeS: number;
+  /** 'SHA-256' and/or 'MD5', in the order the challenges are offered (RFC 8760: preferred first). */
+  algorithms: string[];
+  usersFile: string;
+  methods: string[];
+  throttle: { maxFailures: number; windowS: number };
+}
+
+export interface RedisStoreConfig {
+  host: string;
+  port: number;
+  password?: string;
+  db: number;
+  keyPrefix: string;
+  sentinels: string[];
+  sentinelName: string;
+  clusterNodes: string[];
+  commandTimeoutMs: number;
+}
+
+export interface StoreConfig {
+  type: 'memory' | 'redis';
+  redis: RedisStoreConfig;
 }

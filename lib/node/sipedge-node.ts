@@ -4,11 +4,13 @@
  *
  * The SIP side is one of:
  *  - the embedded engine with its drachtio control channel (`drachtio.mode: embedded`), the app connected to it;
+ *    with `drachtio.engineThread` (gateway role) the engine runs on its own worker thread (engine-thread.ts) and
+ *    the app still reaches it only over the control channel (loopback TCP);
  *  - an external drachtio-server (`drachtio.mode: external`): no engine here, the app connects to it;
  *  - the engine alone (role 'engine': `sipedge engine`), serving any drachtio-srf app;
  *  - the bare SipEngine with a given transaction user (tests that drive the engine below the drachtio layer).
  */
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { SipedgeConfig } from '../config/config-schema.js';
 import { SipEngine, type EngineUser } from '../engine/core/sip-engine.js';
@@ -18,6 +20,8 @@ import { SipedgeApp } from '../app/sipedge-app.js';
 import { createLogger } from '../observability/logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { engineOptionsFrom } from './engine-options.js';
+import { buildGatewayPolicy, type BuiltGatewayPolicy } from './gateway-policy.js';
+import { EngineThread, registerDrachtioGauges, registerEngineGauges } from './engine-thread.js';
 
 export interface NodeAddresses {
   udp?: { address: string; port: number };
@@ -42,7 +46,11 @@ export class SipedgeNode {
   readonly log: Logger;
   private engine?: SipEngine;
   private embedded?: EmbeddedEngine;
+  private thread?: EngineThread;
   private app?: SipedgeApp;
+  private policy?: BuiltGatewayPolicy;
+  private stopping = false;
+  private stopped?: Promise<void>;
   private admin?: AdminServer;
   private adminAddress?: { address: string; port: number };
   private drachtioAddress?: { address: string; port: number };
@@ -80,10 +88,35 @@ export class SipedgeNode {
     return this.engineUser !== undefined || this.role === 'engine' || this.config.drachtio.mode === 'embedded';
   }
 
+  /** The embedded engine on a worker thread: gateway role only (`sipedge engine` and bare-engine tests stay in-process). */
+  private get usesEngineThread(): boolean {
+    return (
+      this.engineUser === undefined &&
+      this.role === 'gateway' &&
+      this.config.drachtio.mode === 'embedded' &&
+      this.config.drachtio.engineThread
+    );
+  }
+
   private async startSipSide(): Promise<void> {
     if (!this.usesEngine) {
       const { host, port } = this.config.drachtio;
       this.drachtioAddress = { address: host, port };
+      return;
+    }
+    if (this.usesEngineThread) {
+      const thread = new EngineThread({ config: this.config, log: this.log });
+      this.thread = thread;
+      thread.on('exit', (code, expected) => {
+        if (expected || this.stopping) return;
+        // What an uncaught exception in the engine would have done in-process: the node goes down (failing), so
+        // that its supervisor restarts it rather than it staying up without SIP.
+        this.log.fatal({ code }, 'engine thread died: stopping the node');
+        process.exitCode = 1;
+        void this.stop().catch((err: unknown) => this.log.error({ err }, 'stop after engine thread death failed'));
+      });
+      await thread.start();
+      this.drachtioAddress = thread.control;
       return;
     }
     const metrics = createEngineMetrics(this.registry);
@@ -92,7 +125,7 @@ export class SipedgeNode {
       const engine = new SipEngine(options);
       this.engine = engine;
       engine.setUser(this.engineUser(engine));
-      this.registerEngineGauges(engine);
+      registerEngineGauges(this.registry, engine);
       await engine.start();
       return;
     }
@@ -100,36 +133,27 @@ export class SipedgeNode {
     this.embedded = await startEmbeddedEngine({ ...options, control: { address: host, port, secret } });
     this.engine = this.embedded.engine;
     this.drachtioAddress = this.embedded.addresses.control;
-    this.registerEngineGauges(this.embedded.engine);
-    this.registerDrachtioGauges(this.embedded);
-  }
-
-  /** State of the drachtio layer, so a leak (dialogs or app requests that never end) shows in Prometheus. */
-  private registerDrachtioGauges(embedded: EmbeddedEngine): void {
-    const stat = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(read());
-        },
-      });
-    stat('sipedge_drachtio_dialogs', 'Dialogs the engine holds for apps', () => embedded.server.stats.dialogs);
-    stat('sipedge_drachtio_pending_requests', 'Network requests delivered to apps and not answered yet', () => embedded.server.stats.pending);
-    stat('sipedge_drachtio_uac_requests', 'Requests sent for apps and not finished yet', () => embedded.server.stats.uacRequests);
-    stat('sipedge_drachtio_registrations', 'Contacts reachable over a cached TCP/TLS connection (spec 14.4)', () => embedded.server.stats.registrations);
-    stat('sipedge_drachtio_apps', 'Connected drachtio apps', () => embedded.control.connectionCount);
-    stat('sipedge_transactions', 'SIP transactions alive (any state)', () =>
-      embedded.engine.transactions.serverTransactionCount + embedded.engine.transactions.clientTransactionCount);
+    registerEngineGauges(this.registry, this.embedded.engine);
+    registerDrachtioGauges(this.registry, this.embedded);
   }
 
   private async startApp(): Promise<void> {
     if (this.engineUser || this.role === 'engine' || !this.drachtioAddress) return;
+    const policy = await buildGatewayPolicy(this.config, this.registry, this.log);
+    this.policy = policy;
+    // Binding/connection consistency: only the embedded engine can tell when a device connection closes (the
+    // drachtio protocol has no such event); with an external server bindings end by expiry.
+    const onClose = (info: { transport: 'tcp' | 'tls'; remoteAddress: string; remotePort: number; inbound: boolean }) => {
+      // Connections closed by our own shutdown keep their bindings: Redis outlives a node restart.
+      if (info.inbound && !this.stopping) void policy.registrar.onConnectionClosed(info.transport, info.remoteAddress, info.remotePort);
+    };
+    this.embedded?.engine.transport.on('connection:close', onClose);
+    this.thread?.on('connection:close', onClose);
     this.app = new SipedgeApp({
       drachtio: { host: this.drachtioAddress.address, port: this.drachtioAddress.port, secret: this.config.drachtio.secret },
       logger: this.log,
       connectTimeoutMs: this.config.drachtio.connectTimeoutS * 1000,
+      gateway: policy,
     });
     await this.app.start();
   }
@@ -138,35 +162,35 @@ export class SipedgeNode {
     if (!this.config.admin.enabled) return;
     this.admin = new AdminServer(this.registry, this.config.admin.address, this.config.admin.port, () => ({
       // External mode has no engine here: "up" means the app holds its drachtio connection.
-      ok: this.app ? this.app.isConnected : true,
-      eventLoopLagMs: this.engine?.eventLoopLagMs ?? 0,
+      ok: (this.app ? this.app.isConnected : true) && (this.thread?.isAlive ?? true),
+      eventLoopLagMs: this.thread?.eventLoopLagMs ?? this.engine?.eventLoopLagMs ?? 0,
     }));
+    const thread = this.thread;
+    if (thread !== undefined) {
+      // The engine's counters and gauges live in the worker's registry.
+      this.admin.addMetricsSource(() =>
+        thread.metrics().catch((err: unknown) => {
+          this.log.warn({ err }, 'engine thread metrics unavailable');
+          throw err;
+        }),
+      );
+    }
+    const policy = this.policy;
+    if (policy !== undefined) {
+      // Where a device is registered and which node/connection reaches it (operators, tests).
+      this.admin.addJsonRoute('/bindings', async (q) => {
+        const aor = q.get('aor');
+        if (aor === null) throw new Error('aor query parameter required');
+        return policy.store.lookup(aor);
+      });
+    }
     const a = await this.admin.start();
     this.adminAddress = { address: a.address, port: a.port };
   }
 
-  private registerEngineGauges(engine: SipEngine): void {
-    new Gauge({
-      name: 'sipedge_connections_open',
-      help: 'TCP/TLS connections currently open',
-      registers: [this.registry],
-      collect() {
-        this.set(engine.transport.connectionCount);
-      },
-    });
-    new Gauge({
-      name: 'sipedge_transactions_pending',
-      help: 'Server transactions waiting for a final response',
-      registers: [this.registry],
-      collect() {
-        this.set(engine.transactions.pendingServerTransactions);
-      },
-    });
-  }
-
   addresses(): NodeAddresses {
     const out: NodeAddresses = { admin: this.adminAddress };
-    for (const l of this.engine?.transport.listening ?? []) out[l.transport] = { address: l.address, port: l.port };
+    for (const l of this.thread?.listening ?? this.engine?.transport.listening ?? []) out[l.transport] = { address: l.address, port: l.port };
     if (this.drachtioAddress) out.drachtio = this.drachtioAddress;
     return out;
   }
@@ -179,13 +203,29 @@ export class SipedgeNode {
     return this.app;
   }
 
-  async stop(): Promise<void> {
+  /** The engine's worker thread (`drachtio.engineThread`); `sipEngine` is undefined then. */
+  get engineThread(): EngineThread | undefined {
+    return this.thread;
+  }
+
+  /** Stops everything started (reverse order). Concurrent calls share one stop. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopAll();
+    return this.stopped;
+  }
+
+  private async stopAll(): Promise<void> {
+    this.stopping = true;
     await this.admin?.stop();
     this.admin = undefined;
     await this.app?.stop();
     this.app = undefined;
-    if (this.embedded) await this.embedded.stop();
+    await this.policy?.store.close().catch((err: unknown) => this.log.warn({ err }, 'store close failed'));
+    this.policy = undefined;
+    if (this.thread) await this.thread.stop();
+    else if (this.embedded) await this.embedded.stop();
     else await this.engine?.stop();
+    this.thread = undefined;
     this.embedded = undefined;
     this.engine = undefined;
     this.log.info('sipedge node stopped');

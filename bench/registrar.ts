@@ -1,0 +1,122 @@
+// Benchmark of the registrar (issue: registrar with digest auth and Redis): digest-authenticated REGISTER/s
+// (each a 401 round and a 200) over TCP, 10,000 distinct users, bindings in a real redis-server, on a gateway
+// node run as `sipedge start`; over one TCP connection and with a new connection per registration.
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../test/helpers/paths.js';
+import { freePort } from '../test/helpers/ports.js';
+import { startProcess } from '../test/helpers/processes.js';
+import { startRedis } from '../test/helpers/redis.js';
+import { runSippUac, type SippResult, type SippTransport } from '../test/helpers/sipp.js';
+import { makeTempDir } from '../test/helpers/temp-dir.js';
+import type { Row } from './engine-core.js';
+import { BenchHost } from './lib/host.js';
+import { sampleRss } from './lib/rss.js';
+
+const USERS = 10_000;
+const REALM = 'bench.sipedge';
+
+function achieved(r: SippResult): number {
+  return Math.round(r.successful / (r.durationMs / 1000));
+}
+
+function rtt(r: SippResult, rtd: number): string {
+  const s = r.rttByRtd?.[rtd];
+  return s ? `p50 ${s.p50} ms / p99 ${s.p99} ms` : 'n/a';
+}
+
+/** The user file `sipedge user add` would write, for 10,000 users at once (HA1 only, RFC 7616 3.4.2). */
+function writeUsers(file: string): Array<[string, string]> {
+  const users: Record<string, { ha1: Record<string, string> }> = {};
+  const rows: Array<[string, string]> = [];
+  for (let i = 1; i <= USERS; i++) {
+    const user = `u${i}`;
+    const password = `pw-${i}-secret`;
+    const ha1 = (alg: 'md5' | 'sha256') => createHash(alg).update(`${user}:${REALM}:${password}`).digest('hex');
+    users[user] = { ha1: { MD5: ha1('md5'), 'SHA-256': ha1('sha256') } };
+    rows.push([user, `[authentication username=${user} password=${password}]`]);
+  }
+  writeFileSync(file, JSON.stringify({ realm: REALM, users }));
+  return rows;
+}
+
+export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
+  const host = new BenchHost();
+  const rows: Row[] = [];
+  try {
+    const dir = makeTempDir(host, 'sipedge-bench-registrar-');
+    const redis = await startRedis(host);
+    const usersFile = join(dir, 'users.json');
+    const injection = writeUsers(usersFile);
+    const sipPort = await freePort('both');
+    const cfg = join(dir, 'node.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        node: { id: 'bench-node' },
+        log: { level: 'warn' },
+        admin: { port: 0 },
+        sip: { udp: { port: sipPort }, tcp: { port: sipPort }, limits: { maxConnectionsPerIp: 20000 } },
+        drachtio: { port: await freePort('tcp') },
+        // SIPp 3.6 answers MD5 challenges only.
+        auth: { realm: REALM, usersFile, algorithms: ['MD5'], nonceSecret: 'bench-secret', throttle: { maxFailures: 1000 } },
+        store: { type: 'redis', redis: { port: redis.port } },
+      }),
+    );
+    const node = startProcess(host, process.execPath, [join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
+    await node.waitForOutput(/"msg":"sipedge node started"/, 20000);
+    const sipp = (transport: SippTransport, calls: number, extra: { rate: number; limit?: number; rtt?: boolean }) =>
+      runSippUac(host, {
+        scenario: 'register-auth-uac',
+        port: sipPort,
+        transport,
+        calls,
+        injection,
+        timeoutS: 120,
+        recvTimeoutMs: 10_000,
+        extraArgs: ['-nd'],
+        maxSocket: 5000,
+        ...extra,
+      });
+
+    await sipp('t1', 10_000, { rate: 2000 }); // warm-up: every user registered once
+
+    let r = await sipp('t1', 40_000, { rate: 4000, rtt: true });
+    log(`auth REGISTER at 4000/s, one connection: ${achieved(r)}/s, ${r.failed} failed, 401 ${rtt(r, 1)}, 200 ${rtt(r, 2)}`);
+    rows.push({
+      what: 'digest REGISTER (401 round + 200) at 4,000/s for 10 s, one TCP connection, Redis store, 10,000 users: response times',
+      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}`,
+      target: 'p99 < 50 ms',
+    });
+
+    r = await sipp('tn', 15_000, { rate: 1500, rtt: true });
+    log(`auth REGISTER at 1500/s, new connection each: ${achieved(r)}/s, ${r.failed} failed, 401 ${rtt(r, 1)}, 200 ${rtt(r, 2)}`);
+    rows.push({
+      what: 'digest REGISTER at 1,500/s for 10 s, a new TCP connection per registration (closed after it, so its binding is removed): response times',
+      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}`,
+      target: 'p99 < 50 ms',
+    });
+
+    const sampler = sampleRss(node.pid);
+    r = await sipp('t1', 60_000, { rate: 30_000, limit: 200 });
+    const mem = await sampler.stop();
+    log(`auth REGISTER closed loop, one connection: ${achieved(r)}/s, ${r.failed} failed, node peak RSS ${mem.peakKb} kB`);
+    rows.push({
+      what: 'digest REGISTER/s, one TCP connection, SIPp closed loop -l 200 (capacity)',
+      value: `${achieved(r)}/s (${r.failed} failed); node peak RSS ${(mem.peakKb / 1024).toFixed(1)} MB`,
+      target: '>= 4,000/s',
+    });
+
+    r = await sipp('tn', 20_000, { rate: 10_000, limit: 200 });
+    log(`auth REGISTER closed loop, new connection each: ${achieved(r)}/s, ${r.failed} failed`);
+    rows.push({
+      what: 'digest REGISTER/s, a new TCP connection per registration, SIPp closed loop -l 200 (capacity)',
+      value: `${achieved(r)}/s (${r.failed} failed)`,
+      target: '>= 1,500/s',
+    });
+  } finally {
+    await host.close();
+  }
+  return rows;
+}

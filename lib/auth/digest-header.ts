@@ -1,0 +1,132 @@
+/**
+ * The Digest scheme's header syntax (RFC 3261 25.1 / 22.4, RFC 7616 3.3-3.4): parsing the credentials of an
+ * Authorization / Proxy-Authorization value, and formatting a WWW-Authenticate / Proxy-Authenticate challenge.
+ */
+
+/** The parameters of one Digest credentials value that the server uses; values are unquoted and unescaped. */
+export interface DigestCredentials {
+  username: string;
+  realm: string;
+  nonce: string;
+  uri: string;
+  response: string;
+  /** As sent (any case); absent means MD5 (RFC 7616 3.4). */
+  algorithm?: string;
+  qop?: string;
+  nc?: string;
+  cnonce?: string;
+  opaque?: string;
+}
+
+const REQUIRED = ['username', 'realm', 'nonce', 'uri', 'response'] as const;
+const OPTIONAL = ['algorithm', 'qop', 'nc', 'cnonce', 'opaque'] as const;
+
+// RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~").
+const TOKEN_CHAR = /[A-Za-z0-9\-.!%*_+`'~]/;
+const WS = /[ \t]/;
+
+/**
+ * Parses `Digest username="alice", realm="r", ...`. Scheme and parameter names are case-insensitive; a value is a
+ * token or a quoted string with backslash escapes (RFC 3261 25.1 quoted-pair). Empty list elements and extra
+ * whitespace are tolerated; unknown parameters (userhash, auth-param extensions) are ignored. Returns undefined
+ * for anything malformed: another scheme, bad syntax, a repeated parameter (RFC 7235 2.1), a missing required one.
+ */
+export function parseDigestCredentials(value: string): DigestCredentials | undefined {
+  const scheme = /^[ \t]*digest(?:[ \t]+|$)/i.exec(value);
+  if (scheme === null) return undefined;
+  const params = parseParams(value, scheme[0].length);
+  if (params === undefined) return undefined;
+  const creds: Partial<Record<keyof DigestCredentials, string>> = {};
+  for (const name of REQUIRED) {
+    const v = params.get(name);
+    if (v === undefined) return undefined;
+    creds[name] = v;
+  }
+  for (const name of OPTIONAL) {
+    const v = params.get(name);
+    if (v !== undefined) creds[name] = v;
+  }
+  return creds as DigestCredentials;
+}
+
+/** name=value pairs from `pos` to the end, names lower-cased; undefined on a syntax error or a repeated name. */
+function parseParams(s: string, pos: number): Map<string, string> | undefined {
+  const params = new Map<string, string>();
+  let i = pos;
+  const skipWs = () => {
+    while (i < s.length && WS.test(s[i]!)) i++;
+  };
+  const token = (): string => {
+    const start = i;
+    while (i < s.length && TOKEN_CHAR.test(s[i]!)) i++;
+    return s.slice(start, i);
+  };
+  for (;;) {
+    // Separators: any run of commas and whitespace (RFC 7230 7 #rule: empty elements are allowed).
+    while (i < s.length && (s[i] === ',' || WS.test(s[i]!))) i++;
+    if (i >= s.length) return params;
+    const name = token().toLowerCase();
+    if (name === '') return undefined;
+    skipWs();
+    if (s[i] !== '=') return undefined;
+    i++;
+    skipWs();
+    let v: string;
+    if (s[i] === '"') {
+      const q = quotedString(s, i);
+      if (q === undefined) return undefined;
+      v = q.value;
+      i = q.end;
+    } else {
+      v = token();
+      if (v === '') return undefined;
+    }
+    if (params.has(name)) return undefined;
+    params.set(name, v);
+    skipWs();
+    if (i < s.length && s[i] !== ',') return undefined;
+  }
+}
+
+/** The quoted string starting at `start` (its opening quote): the unescaped value and the index after it. */
+function quotedString(s: string, start: number): { value: string; end: number } | undefined {
+  let out = '';
+  for (let i = start + 1; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') return { value: out, end: i + 1 };
+    if (c === '\r' || c === '\n') return undefined;
+    if (c === '\\') {
+      i++;
+      if (i >= s.length || s[i] === '\r' || s[i] === '\n') return undefined;
+      out += s[i];
+    } else {
+      out += c;
+    }
+  }
+  return undefined;
+}
+
+/** Quotes a value as an RFC 3261 25.1 quoted-string, escaping `"` and `\`. */
+export function quote(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+export interface DigestChallenge {
+  realm: string;
+  nonce: string;
+  algorithm: string;
+  /** Set when the credentials carried a valid response under an expired nonce (RFC 7616 3.3). */
+  stale?: boolean;
+  opaque?: string;
+}
+
+/**
+ * `Digest realm="r", nonce="n", algorithm=SHA-256, qop="auth"[, stale=true][, opaque="..."]`. qop is always
+ * offered as "auth" (quoted in challenges, RFC 7616 3.3); auth-int is not supported.
+ */
+export function formatDigestChallenge(c: DigestChallenge): string {
+  let v = `Digest realm=${quote(c.realm)}, nonce=${quote(c.nonce)}, algorithm=${c.algorithm}, qop="auth"`;
+  if (c.stale) v += ', stale=true';
+  if (c.opaque !== undefined) v += `, opaque=${quote(c.opaque)}`;
+  return v;
+}

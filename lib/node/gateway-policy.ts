@@ -1,0 +1,52 @@
+/**
+ * Builds the gateway's device policy from config: the shared store, the user directory, the digest
+ * authenticator, request admission and the registrar (what SipedgeApp routes REGISTER and device requests to).
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SipedgeConfig } from '../config/config-schema.js';
+import { DigestAuthenticator } from '../auth/digest-authenticator.js';
+import { loadUserDirectory } from '../auth/user-directory.js';
+import type { GatewayPolicy } from '../app/sipedge-app.js';
+import { AllowedUriNames } from '../registrar/allowed-names.js';
+import { Registrar } from '../registrar/registrar.js';
+import { RegistrarMetrics } from '../registrar/registrar-metrics.js';
+import { RequestAdmission } from '../registrar/request-admission.js';
+import { createRegistrationStore } from '../store/create-store.js';
+import type { RegistrationStore } from '../store/registration-store.js';
+
+export interface BuiltGatewayPolicy extends GatewayPolicy {
+  store: RegistrationStore;
+}
+
+export async function buildGatewayPolicy(config: SipedgeConfig, registry: Registry, log: Logger): Promise<BuiltGatewayPolicy> {
+  const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
+  try {
+    const auth = config.auth;
+    let authenticator: DigestAuthenticator | undefined;
+    if (auth.enabled) {
+      const users = await loadUserDirectory(auth.usersFile);
+      if (users.missing) log.warn({ file: auth.usersFile }, 'user directory not found: every device will fail authentication');
+      authenticator = new DigestAuthenticator(auth, users, store);
+    }
+    const metrics = new RegistrarMetrics(registry, authenticator ? () => ({ ...authenticator.stats }) : undefined);
+    const allowed = new AllowedUriNames(config.registrar.allowedUriNames);
+    for (const l of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (l.enabled) allowed.add(l.address);
+    const authMethods = new Set(auth.enabled ? auth.methods.map((m) => m.toUpperCase()) : []);
+    const appLog = log.child({ component: 'registrar' });
+    const admission = new RequestAdmission({
+      allowed,
+      foreignHostStatus: config.registrar.foreignHostStatus,
+      authenticator,
+      authMethods,
+      retryAfterS: config.registrar.retryAfterS,
+      metrics,
+      log: appLog,
+    });
+    const registrar = new Registrar({ config: config.registrar, nodeId: config.node.id, store, admission, metrics, log: appLog });
+    return { store, registrar, admission, allowed, authMethods, foreignHostStatus: config.registrar.foreignHostStatus };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
