@@ -2,25 +2,12 @@
 import t from 'tap';
 import type { Binding } from '../../../lib/store/registration-store.js';
 import { MemoryRegistrationStore } from '../../../lib/store/memory-store.js';
+import { AOR, binding as baseBinding } from '../../helpers/binding-fixture.js';
 
-const AOR = 'sip:alice@example.com';
 
+/** Memory tests run on an injected clock starting at 0: a UDP binding expiring at 10 s. */
 function binding(key: string, over: Partial<Binding> = {}): Binding {
-  return {
-    aor: AOR,
-    uri: key,
-    key,
-    callId: 'call-1',
-    cseq: 1,
-    expiresAt: 10_000,
-    transport: 'udp',
-    address: '192.0.2.1',
-    port: 5060,
-    nodeId: 'n1',
-    connectionId: 'udp:192.0.2.1:5060',
-    reachable: true,
-    ...over,
-  };
+  return baseBinding(key, { expiresAt: 10_000, transport: 'udp', port: 5060, connectionId: 'udp:192.0.2.1:5060', ...over });
 }
 
 t.test('sweep drops expired bindings, connection index entries, nonces and counters', async (t) => {

@@ -7,31 +7,14 @@ import { RedisRegistrationStore, parseHostPort, retryDelay } from '../../../lib/
 import { createRegistrationStore } from '../../../lib/store/create-store.js';
 import type { RedisStoreConfig } from '../../../lib/config/config-schema.js';
 import { startRedis, type RedisInstance } from '../../helpers/redis.js';
+import { AOR, binding, CONN_A } from '../../helpers/binding-fixture.js';
 import { freePort, waitForListening } from '../../helpers/ports.js';
 import { startProcess } from '../../helpers/processes.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { writeFileSync } from 'node:fs';
 
-const AOR = 'sip:alice@example.com';
-const CONN = 'tcp:192.0.2.1:40000';
+const CONN = CONN_A;
 
-function binding(key: string, over: Partial<Binding> = {}): Binding {
-  return {
-    aor: AOR,
-    uri: key,
-    key,
-    callId: 'call-1',
-    cseq: 1,
-    expiresAt: Date.now() + 60_000,
-    transport: 'tcp',
-    address: '192.0.2.1',
-    port: 40000,
-    nodeId: 'n1',
-    connectionId: CONN,
-    reachable: true,
-    ...over,
-  };
-}
 
 let prefixSeq = 0;
 function config(redis: { host: string; port: number }, over: Partial<RedisStoreConfig> = {}): RedisStoreConfig {

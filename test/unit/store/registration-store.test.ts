@@ -5,32 +5,14 @@ import { MemoryRegistrationStore } from '../../../lib/store/memory-store.js';
 import { RedisRegistrationStore } from '../../../lib/store/redis-store.js';
 import type { RedisStoreConfig } from '../../../lib/config/config-schema.js';
 import { startRedis } from '../../helpers/redis.js';
+import { AOR, binding, CONN_A } from '../../helpers/binding-fixture.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { Redis } from 'ioredis';
 
 type Factory = (t: Test, opts?: { now?: () => number }) => Promise<RegistrationStore>;
 
-const AOR = 'sip:alice@example.com';
-const CONN_A = 'tcp:192.0.2.1:40000';
 const CONN_B = 'tcp:192.0.2.1:40001';
 
-function binding(key: string, over: Partial<Binding> = {}): Binding {
-  return {
-    aor: AOR,
-    uri: key,
-    key,
-    callId: 'call-1',
-    cseq: 1,
-    expiresAt: Date.now() + 60_000,
-    transport: 'tcp',
-    address: '192.0.2.1',
-    port: 40000,
-    nodeId: 'n1',
-    connectionId: CONN_A,
-    reachable: true,
-    ...over,
-  };
-}
 
 const byKey = (bs: Binding[]): Binding[] => [...bs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 const keys = (bs: Binding[]): string[] => byKey(bs).map((b) => b.key);
