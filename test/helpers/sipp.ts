@@ -221,6 +221,16 @@ function collectResult(
 
 /** Runs a SIPp client scenario to completion against host:port and returns its results. */
 export async function runSippUac(t: TeardownHost, opts: SippUacOptions): Promise<SippResult> {
+  // A port picked free can be taken by a parallel test before SIPp binds it (SIPp then exits at once with
+  // errno 98): pick new ports and run again, unless the caller fixed the local port.
+  for (let attempt = 1; ; attempt++) {
+    const r = await runSippUacOnce(t, opts);
+    const lostPortRace = r.successful === 0 && r.failed === 0 && /Address already in use/.test(r.output + r.errors);
+    if (!lostPortRace || opts.localPort !== undefined || attempt === 3) return r;
+  }
+}
+
+async function runSippUacOnce(t: TeardownHost, opts: SippUacOptions): Promise<SippResult> {
   requireBinary('sipp');
   const dir = opts.logDir ?? makeTempDir(t, 'sipedge-sipp-uac-');
   const scenario = resolveScenario(opts.scenario);
