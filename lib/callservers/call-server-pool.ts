@@ -120,6 +120,32 @@ export class CallServerPool {
     return [...orderByPriorityWeight(up, this.random), ...orderByPriorityWeight(unknown, this.random)];
   }
 
+  /**
+   * Sends one request with failover: `attempt` on each candidate in turn until one gives a result that
+   * `failOver` does not refuse (default: a 408/503 final status or a rejection, i.e. timeout or transport error).
+   * The probed states are left alone (probes decide them). Resolves with the server that answered and its result,
+   * or without one when every candidate failed (or there is none), plus every server tried, in order.
+   */
+  async sendWithFailover<T extends { status: number }>(
+    attempt: (server: CallServer) => Promise<T>,
+    failOver: (result: T) => boolean = (r) => r.status === 503 || r.status === 408,
+  ): Promise<{ server?: CallServer; result?: T; tried: CallServer[]; lastError?: unknown }> {
+    const tried: CallServer[] = [];
+    let lastError: unknown;
+    let last: T | undefined;
+    for (const server of this.candidates()) {
+      tried.push(server);
+      try {
+        const result = await attempt(server);
+        if (!failOver(result)) return { server, result, tried };
+        last = result;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    return { result: last, tried, lastError };
+  }
+
   /** JSON-able state of every server, in config order. */
   status(): CallServerStatus[] {
     return this.servers.map((s) => ({ name: s.name, uri: s.uri, priority: s.priority, weight: s.weight, ...s.health.snapshot() }));

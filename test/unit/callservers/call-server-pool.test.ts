@@ -125,3 +125,35 @@ t.test('metrics and status', async (t) => {
   t.same(status.map((s) => s['state']), ['up', 'down', 'failed']);
   t.match(status[2], { uri: 'sip:backup2.example.com;transport=tcp', priority: 20, weight: 50, lastStatus: 403, counts: { failed: 2 } });
 });
+
+t.test('sendWithFailover: next server on 503, timeout (rejection) or 408; stops at the first other answer', async (t) => {
+  const { p, primary, b1, b2 } = pool(seeded(5));
+  for (const s of [primary, b1, b2]) p.apply(s, up);
+  const answers = new Map([
+    [primary.host, () => Promise.resolve({ status: 503 })],
+    [b1.host, () => Promise.reject(new Error('timeout'))],
+    [b2.host, () => Promise.reject(new Error('timeout'))],
+  ]);
+  let r = await p.sendWithFailover((s) => answers.get(s.host)!());
+  t.equal(r.server, undefined, 'every candidate failed');
+  t.equal(r.tried.length, 3);
+  t.equal(r.tried[0], primary);
+  t.match((r.lastError as Error).message, 'timeout');
+
+  answers.set(b2.host, () => Promise.resolve({ status: 486 }));
+  r = await p.sendWithFailover((s) => answers.get(s.host)!());
+  t.equal(r.server, b2, 'a 486 is an answer: no failover');
+  t.same(r.result, { status: 486 });
+
+  answers.set(primary.host, () => Promise.resolve({ status: 200 }));
+  r = await p.sendWithFailover((s) => answers.get(s.host)!());
+  t.equal(r.server, primary);
+  t.same(r.tried, [primary]);
+
+  p.apply(primary, forbidden);
+  r = await p.sendWithFailover((s) => answers.get(s.host)!());
+  t.notOk(r.tried.includes(primary), 'a failed server is never tried');
+
+  const empty = new CallServerPool([]);
+  t.same(await empty.sendWithFailover(() => Promise.resolve({ status: 200 })), { result: undefined, tried: [], lastError: undefined });
+});
