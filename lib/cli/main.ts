@@ -1,7 +1,7 @@
 /**
  * `sipedge` command line: `start` runs a node (SIP side + gateway app); `engine` runs the embedded engine and its
  * drachtio control channel alone, for any drachtio-srf app (like a drachtio-server); `check-config` validates a
- * config file. Config errors end the process with the key path and reason.
+ * config file; `status [--admin http://127.0.0.1:9090]` prints a running node's /status (call server states). Config errors end the process with the key path and reason.
  */
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { SipedgeNode } from '../node/sipedge-node.js';
@@ -10,12 +10,15 @@ import { processIo, runUserCommand } from './user-command.js';
 interface Args {
   command: string;
   config?: string;
+  /** `status`: the node's admin base URL (default: from the config's admin address and port). */
+  admin?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { command: argv[0] ?? 'start' };
   for (let i = 1; i < argv.length; i++) {
     if (argv[i] === '--config' || argv[i] === '-c') args.config = argv[++i];
+    else if (argv[i] === '--admin') args.admin = argv[++i];
     else throw new Error(`unknown argument '${argv[i]}'`);
   }
   args.config ??= process.env.SIPEDGE_CONFIG;
@@ -34,8 +37,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return;
   }
+  if (args.command === 'status') {
+    const base = args.admin ?? `http://${config.admin.address}:${config.admin.port}`;
+    process.exitCode = await printStatus(base);
+    return;
+  }
   if (args.command !== 'start' && args.command !== 'engine') {
-    throw new Error(`unknown command '${args.command}' (use start, engine or check-config)`);
+    throw new Error(`unknown command '${args.command}' (use start, engine, status or check-config)`);
   }
   const node = new SipedgeNode(config, { role: args.command === 'engine' ? 'engine' : 'gateway' });
   await node.start();
@@ -51,6 +59,25 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** `sipedge status`: GET <admin>/status and print it (JSON); 1 when the node cannot be reached. */
+async function printStatus(base: string): Promise<number> {
+  const url = `${base.replace(/\/+$/, '')}/status`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    process.stderr.write(`sipedge: cannot reach ${url}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    process.stderr.write(`sipedge: ${url} answered ${res.status}: ${text}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  return 0;
 }
 
 // Last line of defence: a bug that leaks a rejection is logged loudly, but must not take calls down with it.

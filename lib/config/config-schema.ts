@@ -143,6 +143,15 @@ export const configSchema: FieldSchema = {
         },
       },
     },
+    callServers: {
+      type: 'object',
+      fields: {
+        probeIntervalS: { type: 'number', default: 30, min: 1, max: 3600 },
+        probeTimeoutS: { type: 'number', default: 5, min: 0.1, max: 300 },
+        // One string per server: "sip:pbx1.example.com:5060;transport=tcp;priority=10;weight=60" (lib/callservers).
+        servers: { type: 'string[]', default: [] },
+      },
+    },
     drachtio: {
       type: 'object',
       fields: {
@@ -194,6 +203,7 @@ export interface SipedgeConfig {
   registrar: RegistrarConfig;
   auth: AuthConfig;
   store: StoreConfig;
+  callServers: CallServersConfig;
   drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number; engineThread: boolean };
 }
 
@@ -235,4 +245,11 @@ export interface RedisStoreConfig {
 export interface StoreConfig {
   type: 'memory' | 'redis';
   redis: RedisStoreConfig;
+}
+
+export interface CallServersConfig {
+  probeIntervalS: number;
+  probeTimeoutS: number;
+  /** Unparsed entries; lib/callservers/call-server-config.ts parses and checks them at start. */
+  servers: string[];
 }

@@ -8,6 +8,8 @@ import type { SipedgeConfig } from '../config/config-schema.js';
 import { DigestAuthenticator } from '../auth/digest-authenticator.js';
 import { loadUserDirectory } from '../auth/user-directory.js';
 import type { GatewayPolicy } from '../app/sipedge-app.js';
+import { parseCallServers } from '../callservers/call-server-config.js';
+import { CallServerPool } from '../callservers/call-server-pool.js';
 import { AllowedUriNames } from '../registrar/allowed-names.js';
 import { Registrar } from '../registrar/registrar.js';
 import { RegistrarMetrics } from '../registrar/registrar-metrics.js';
@@ -17,9 +19,23 @@ import type { RegistrationStore } from '../store/registration-store.js';
 
 export interface BuiltGatewayPolicy extends GatewayPolicy {
   store: RegistrationStore;
+  /** Upstream call servers with their probed state (probed by the node once the app is connected). */
+  callServers: CallServerPool;
 }
 
 export async function buildGatewayPolicy(config: SipedgeConfig, registry: Registry, log: Logger): Promise<BuiltGatewayPolicy> {
+  // Config errors first, before anything is opened.
+  const serverSpecs = parseCallServers(config.callServers.servers);
+  const csLog = log.child({ component: 'callservers' });
+  const callServers = new CallServerPool(serverSpecs, {
+    registry,
+    onStateChange: (s, from, to) => {
+      const h = s.health.snapshot();
+      const fields = { server: s.name, from, to, status: h.lastStatus, error: h.lastError };
+      if (to === 'up') csLog.info(fields, 'call server up');
+      else csLog.warn(fields, `call server ${to}`);
+    },
+  });
   const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
   try {
     const auth = config.auth;
@@ -44,7 +60,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
       log: appLog,
     });
     const registrar = new Registrar({ config: config.registrar, nodeId: config.node.id, store, admission, metrics, log: appLog });
-    return { store, registrar, admission, allowed, authMethods, foreignHostStatus: config.registrar.foreignHostStatus };
+    return { store, callServers, registrar, admission, allowed, authMethods, foreignHostStatus: config.registrar.foreignHostStatus };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

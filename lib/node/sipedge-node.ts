@@ -21,6 +21,7 @@ import { createLogger } from '../observability/logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { engineOptionsFrom } from './engine-options.js';
 import { buildGatewayPolicy, type BuiltGatewayPolicy } from './gateway-policy.js';
+import { OptionsProber, srfOptionsSender } from '../callservers/options-prober.js';
 import { EngineThread, registerDrachtioGauges, registerEngineGauges } from './engine-thread.js';
 
 export interface NodeAddresses {
@@ -49,6 +50,7 @@ export class SipedgeNode {
   private thread?: EngineThread;
   private app?: SipedgeApp;
   private policy?: BuiltGatewayPolicy;
+  private prober?: OptionsProber;
   private stopping = false;
   private stopped?: Promise<void>;
   private admin?: AdminServer;
@@ -156,6 +158,16 @@ export class SipedgeNode {
       gateway: policy,
     });
     await this.app.start();
+    if (policy.callServers.servers.length > 0) {
+      this.prober = new OptionsProber({
+        pool: policy.callServers,
+        send: srfOptionsSender(this.app.srf),
+        intervalMs: this.config.callServers.probeIntervalS * 1000,
+        timeoutMs: this.config.callServers.probeTimeoutS * 1000,
+        log: this.log.child({ component: 'callservers' }),
+      });
+      this.prober.start();
+    }
   }
 
   private async startAdmin(): Promise<void> {
@@ -184,6 +196,8 @@ export class SipedgeNode {
         return policy.store.lookup(aor);
       });
     }
+    // `sipedge status`: this node and the state of its call servers.
+    this.admin.addJsonRoute('/status', async () => ({ nodeId: this.config.node.id, callServers: policy?.callServers.status() ?? [] }));
     const a = await this.admin.start();
     this.adminAddress = { address: a.address, port: a.port };
   }
@@ -218,6 +232,8 @@ export class SipedgeNode {
     this.stopping = true;
     await this.admin?.stop();
     this.admin = undefined;
+    await this.prober?.stop();
+    this.prober = undefined;
     await this.app?.stop();
     this.app = undefined;
     await this.policy?.store.close().catch((err: unknown) => this.log.warn({ err }, 'store close failed'));
