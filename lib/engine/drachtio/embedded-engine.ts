@@ -61,7 +61,7 @@ export async function startEmbeddedEngine(opts: EmbeddedEngineOptions): Promise<
     clock: opts.clock,
     timers: { T1: t1, T2: opts.timers?.t2 },
   });
-  const proxy = new ProxyCore({ engine, pending: server, local, resolver, logger, clock: opts.clock, t1Ms: t1 });
+  const proxy = new ProxyCore({ engine, pending: server, local, resolver, logger, clock: opts.clock, t1Ms: t1, router: control.router });
   server.setProxy(proxy);
   control.setHandler(server);
   engine.setUser(server);

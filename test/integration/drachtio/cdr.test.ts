@@ -136,3 +136,37 @@ t.test('CDRs for UAS and UAC calls', async (t) => {
 
   t.same(stray, [], 'the app without cdr routes got no CDR');
 });
+
+t.test('CDRs for a proxied call: each branch attempt, finals on both sides', async (t) => {
+  const engine = await startTestEngine(t);
+  const cdrs: Cdr[] = [];
+  const rec = recorder(cdrs);
+  let targets: string[] = [];
+  await connectApp(t, engine, (srf: Srf) => {
+    const on = srf.on.bind(srf) as (event: string, fn: Handler) => void;
+    on('cdr:attempt', rec.attempt);
+    on('cdr:start', rec.start);
+    on('cdr:stop', rec.stop);
+    srf.invite((req) => {
+      (req as unknown as { proxy(o: { destination: string[]; recordRoute: boolean; forking: string }): Promise<unknown> })
+        .proxy({ destination: targets, recordRoute: true, forking: 'sequential' })
+        .catch(() => undefined);
+    });
+  });
+  const busy = await startSippUas(t, 'drachtio-uas-503', 0, 'u1', { calls: 1, timeoutS: 30 });
+  const answer = await startSippUas(t, 'drachtio-uas-answer-rr', 0, 'u1', { calls: 1, timeoutS: 30 });
+  targets = [`sip:callee@127.0.0.1:${busy.port}`, `sip:callee@127.0.0.1:${answer.port}`];
+  const r = await runSippUac(t, { scenario: 'uac-call', port: engine.sipPort, transport: 'u1', calls: 1, timeoutS: 20, callDurationMs: 200 });
+  expectCallsOk(t, r, 1, 'caller');
+  await waitUntil(() => cdrs.some((c) => c.type === 'start' && c.extra === 'proxy-uas'), 3000, 'the proxy-uas start record');
+  t.same(summary(cdrs), [
+    'attempt|network||INVITE',
+    'attempt|application||INVITE',
+    'stop|network|call-rejected|503',
+    'attempt|application||INVITE',
+    'start|network|proxy-uac|200',
+    'start|application|proxy-uas|200',
+  ]);
+  t.match(cdrs[1]!.msg.get('record-route') ?? '', /lr/, 'the branch attempt carries the forwarded copy (with our Record-Route)');
+  t.equal(cdrs[1]!.msg.get('call-id'), cdrs[0]!.msg.get('call-id'), 'of the same call');
+});

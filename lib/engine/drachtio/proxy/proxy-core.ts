@@ -12,6 +12,7 @@ import type { Flow } from '../../transport/types.js';
 import type {
   AppCommand,
   AppConnection,
+  AppRouter,
   LocalAddresses,
   NextHopResolver,
   PendingRequests,
@@ -25,6 +26,7 @@ import { ProxyOperation } from './proxy-operation.js';
 import { parseProxyOptions } from './proxy-options.js';
 import { nextMaxForwards } from './proxy-request.js';
 import { StatelessForwarder } from './stateless-forwarder.js';
+import { emitCdr, type CdrSource, type CdrType } from '../ua/cdr-emitter.js';
 
 /** RFC 3261 16.6 step 11: Timer C is greater than 3 minutes. */
 const TIMER_C_MS = 185_000;
@@ -40,6 +42,8 @@ export interface ProxyCoreOptions {
   t1Ms?: number;
   /** Timer C override (tests). */
   timerCMs?: number;
+  /** Where CDRs of proxied calls go (spec 10); none without it. */
+  router?: AppRouter;
 }
 
 /** RFC 3261 9.2 / 17.2.3: the upstream INVITE a CANCEL names: top Via branch and sent-by. */
@@ -61,6 +65,10 @@ export class ProxyCore {
     this.stateless = new StatelessForwarder(opts);
     this.challenges = new ChallengeMemory(this.clock);
   }
+
+  private readonly cdr = (type: CdrType, source: CdrSource, extra: string | undefined, msg: SipRequest | SipResponse): void => {
+    if (this.opts.router !== undefined) emitCdr(this.opts.router, type, source, extra, msg);
+  };
 
   /** Operations still tracked (for CANCEL matching), for tests and metrics. */
   get activeOperations(): number {
@@ -94,6 +102,7 @@ export class ProxyCore {
         logger: this.opts.logger,
         clock: this.clock,
         timerCMs: this.timerCMs,
+        cdr: this.cdr,
       },
       {
         conn,

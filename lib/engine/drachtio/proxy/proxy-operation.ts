@@ -18,6 +18,7 @@ import type { ProxyOptions } from './proxy-options.js';
 import { buildForwardCopy } from './proxy-request.js';
 import { parseTarget, resolveHop, type ProxyTarget } from './proxy-targets.js';
 import { withoutTopVia } from './via-stack.js';
+import { rejectReason, type CdrSource, type CdrType } from '../ua/cdr-emitter.js';
 
 export interface OperationDeps {
   engine: SipEngineAccess;
@@ -27,6 +28,8 @@ export interface OperationDeps {
   clock: Clock;
   /** Timer C (RFC 3261 16.6 step 11). */
   timerCMs: number;
+  /** Call detail records of proxied INVITEs (spec 10), when an app routed them. */
+  cdr?: (type: CdrType, source: CdrSource, extra: string | undefined, msg: SipRequest | SipResponse) => void;
 }
 
 export interface OperationInput {
@@ -109,6 +112,11 @@ export class ProxyOperation implements BranchEvents {
   onFinal(branch: ProxyBranch, res: SipResponse, first: boolean): void {
     const status = res.status;
     if (first) this.reportContinue(branch, res);
+    // spec 10: a final received on a branch (proxy-uac side).
+    if (this.isInvite) {
+      if (status < 300) this.deps.cdr?.('cdr:start', 'network', 'proxy-uac', res);
+      else this.deps.cdr?.('cdr:stop', 'network', rejectReason(status), res);
+    }
     if (status < 300) {
       this.forwardSuccess(res);
     } else if (status === 401 || status === 407) {
@@ -160,6 +168,15 @@ export class ProxyOperation implements BranchEvents {
       this.upstreamStatus = res.status;
     }
     this.input.server.respond(res);
+    // spec 10: a final forwarded (or generated) upstream (proxy-uas side).
+    if (this.isInvite) {
+      if (res.status < 300) this.deps.cdr?.('cdr:start', 'application', 'proxy-uas', res);
+      else this.deps.cdr?.('cdr:stop', 'application', rejectReason(res.status), res);
+    }
+  }
+
+  private get isInvite(): boolean {
+    return this.request.method === 'INVITE';
   }
 
   private enqueue(dest: string): void {
@@ -242,7 +259,10 @@ export class ProxyOperation implements BranchEvents {
     } catch (err) {
       this.deps.logger?.warn({ err, hop }, 'proxy: branch could not start');
       branch.onTransportError();
+      return;
     }
+    // spec 10: the first transmission on a proxy branch is an attempt.
+    if (this.isInvite) this.deps.cdr?.('cdr:attempt', 'application', undefined, copy);
   }
 
   /** spec 9.2: `done` exactly once, when the outcome upstream is settled and no branch is pending. */
