@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CallServerSpec } from './call-server-config.js';
+import { orderSrv, type RandomSource } from '../common/srv-order.js';
 import { probeResult, ServerHealth, type ProbeOutcome, type ServerHealthSnapshot, type ServerState } from './server-state.js';
 
 export interface CallServer extends CallServerSpec {
@@ -17,44 +18,6 @@ export interface CallServerStatus extends ServerHealthSnapshot {
   uri: string;
   priority: number;
   weight: number;
-}
-
-/** Returns [0, 1). */
-export type RandomSource = () => number;
-
-/**
- * RFC 2782 ordering: ascending priority; within one priority, repeatedly pick at random with probability
- * proportional to weight (zero-weight entries first in the running list, so they get a small chance).
- */
-export function orderByPriorityWeight<T extends { priority: number; weight: number }>(items: readonly T[], random: RandomSource = Math.random): T[] {
-  const byPriority = new Map<number, T[]>();
-  for (const it of items) {
-    const list = byPriority.get(it.priority);
-    if (list) list.push(it);
-    else byPriority.set(it.priority, [it]);
-  }
-  const out: T[] = [];
-  for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
-    const group = byPriority.get(p)!;
-    // Zero weights first (RFC 2782), keeping config order otherwise.
-    const rest = [...group.filter((x) => x.weight === 0), ...group.filter((x) => x.weight !== 0)];
-    while (rest.length > 0) {
-      const total = rest.reduce((s, x) => s + x.weight, 0);
-      // Pick uniformly in [0, total]: the first entry whose running sum reaches it.
-      const r = Math.floor(random() * (total + 1));
-      let sum = 0;
-      let idx = rest.length - 1;
-      for (let i = 0; i < rest.length; i++) {
-        sum += rest[i]!.weight;
-        if (sum >= r) {
-          idx = i;
-          break;
-        }
-      }
-      out.push(rest.splice(idx, 1)[0]!);
-    }
-  }
-  return out;
 }
 
 const GAUGE_VALUE: Record<ServerState, number | undefined> = { up: 1, down: 0, failed: -1, unknown: undefined };
@@ -117,7 +80,7 @@ export class CallServerPool {
   candidates(): CallServer[] {
     const up = this.servers.filter((s) => s.health.state === 'up');
     const unknown = this.servers.filter((s) => s.health.state === 'unknown');
-    return [...orderByPriorityWeight(up, this.random), ...orderByPriorityWeight(unknown, this.random)];
+    return [...orderSrv(up, this.random), ...orderSrv(unknown, this.random)];
   }
 
   /**

@@ -1,18 +1,10 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { parseCallServers } from '../../../lib/callservers/call-server-config.js';
-import { CallServerPool, orderByPriorityWeight } from '../../../lib/callservers/call-server-pool.js';
+import { CallServerPool } from '../../../lib/callservers/call-server-pool.js';
+import { orderSrv } from '../../../lib/common/srv-order.js';
+import { seededRandom as seeded } from '../../helpers/seeded-random.js';
 
-/** A seeded PRNG (mulberry32), for repeatable weighted draws. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const up = { kind: 'response', status: 200 } as const;
 const unavailable = { kind: 'response', status: 503 } as const;
@@ -27,7 +19,7 @@ t.test('RFC 2782: lower priority first, every entry once', async (t) => {
   ];
   const random = seeded(1);
   for (let i = 0; i < 50; i++) {
-    const ids = orderByPriorityWeight(items, random).map((x) => x.id);
+    const ids = orderSrv(items, random).map((x) => x.id);
     t.same(ids.slice(2), ['c', 'd']);
     t.same([...ids.slice(0, 2)].sort(), ['a', 'b']);
   }
@@ -43,7 +35,7 @@ t.test('RFC 2782: first pick within a priority follows the weights', async (t) =
   const first = new Map<string, number>();
   const n = 20000;
   for (let i = 0; i < n; i++) {
-    const id = orderByPriorityWeight(items, random)[0]!.id;
+    const id = orderSrv(items, random)[0]!.id;
     first.set(id, (first.get(id) ?? 0) + 1);
   }
   // Shares (weight + the r=0 edge): about 0.6, 0.3, 0.1.
@@ -56,10 +48,10 @@ t.test('RFC 2782: zero weights are rarely first, all-zero is still an order', as
   const random = seeded(7);
   let zeroFirst = 0;
   for (let i = 0; i < 2000; i++) {
-    if (orderByPriorityWeight([{ id: 'z', priority: 1, weight: 0 }, { id: 'w', priority: 1, weight: 100 }], random)[0]!.id === 'z') zeroFirst++;
+    if (orderSrv([{ id: 'z', priority: 1, weight: 0 }, { id: 'w', priority: 1, weight: 100 }], random)[0]!.id === 'z') zeroFirst++;
   }
   t.ok(zeroFirst < 60, `zero weight first ${zeroFirst} times`);
-  t.equal(orderByPriorityWeight([{ priority: 1, weight: 0 }, { priority: 1, weight: 0 }], random).length, 2);
+  t.equal(orderSrv([{ priority: 1, weight: 0 }, { priority: 1, weight: 0 }], random).length, 2);
 });
 
 function pool(random = seeded(3)) {

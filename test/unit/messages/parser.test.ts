@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMessage, serializeMessage, type SipRequest, type SipResponse } from '../../../lib/engine/messages/index.js';
 import { INTERNAL_ERROR_REASON } from '../../../lib/engine/messages/parser.js';
+import { seededRandom as prng } from '../../helpers/seeded-random.js';
 
 const CRLF = '\r\n';
 
@@ -188,16 +189,6 @@ t.test('maxHeaders limit', async (t) => {
 
 // ---- fuzzing: parseMessage must never throw, and whatever it accepts must be self-consistent ----
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkAccepted(t: Tap, data: Buffer, label: string): boolean {
   const r = parseMessage(data);

@@ -10,7 +10,7 @@ import { tryParseUri } from '../../messages/uri.js';
 import type { SendTarget } from '../../transport/types.js';
 import type { NextHopResolver } from '../contracts.js';
 import { systemDnsLookups, type DnsLookups, type NaptrRecord, type SrvRecord } from './dns-lookups.js';
-import { orderSrv, type RandomSource } from './srv-order.js';
+import { orderSrv, type RandomSource } from '../../../common/srv-order.js';
 import { isIpLiteral, stripBrackets } from './ip-literal.js';
 import { CachingLookups, type CacheOptions } from './caching-lookups.js';
 import { systemClock, type Clock } from '../../timers/clock.js';

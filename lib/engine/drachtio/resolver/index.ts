@@ -3,5 +3,5 @@ export { DnsResolver, defaultPort, type DnsResolverOptions } from './dns-resolve
 export { systemDnsLookups, type DnsLookups, type NaptrRecord, type SrvRecord } from './dns-lookups.js';
 export { StaticLookups, type StaticRecords } from './static-lookups.js';
 export { CachingLookups, type CacheOptions } from './caching-lookups.js';
-export { orderSrv, type RandomSource, type SrvLike } from './srv-order.js';
+export { orderSrv, type RandomSource, type SrvLike } from '../../../common/srv-order.js';
 export { isIpLiteral, stripBrackets } from './ip-literal.js';

@@ -2,17 +2,8 @@ import t from 'tap';
 import { DnsResolver } from '../../../../lib/engine/drachtio/resolver/dns-resolver.js';
 import { StaticLookups, type StaticRecords } from '../../../../lib/engine/drachtio/resolver/static-lookups.js';
 import type { DnsLookups } from '../../../../lib/engine/drachtio/resolver/dns-lookups.js';
+import { seededRandom as seeded } from '../../../helpers/seeded-random.js';
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function resolverWith(records: StaticRecords, seed = 1): { r: DnsResolver; lookups: StaticLookups } {
   const lookups = new StaticLookups(records, undefined, true);

@@ -1,7 +1,8 @@
 /**
  * RFC 2782 target selection order as a pure function: priority ascending,
  * and within one priority the weighted random ordering of the RFC's
- * "Usage rules" (page 3-4). Reused by the registrar and cluster code.
+ * "Usage rules" (page 3-4). Shared by the engine (DNS SRV targets) and the gateway (call servers): lib/common
+ * holds pure, dependency-free algorithms both halves may use, and imports nothing.
  */
 
 export interface SrvLike {

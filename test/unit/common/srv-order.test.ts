@@ -1,17 +1,7 @@
 import t from 'tap';
-import { orderSrv } from '../../../../lib/engine/drachtio/resolver/srv-order.js';
+import { orderSrv } from '../../../lib/common/srv-order.js';
+import { seededRandom as seeded } from '../../helpers/seeded-random.js';
 
-/** Small seeded PRNG (mulberry32) so the distribution checks are repeatable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('priority ascending, input untouched', async (t) => {
   const recs = [
