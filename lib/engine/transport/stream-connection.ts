@@ -10,6 +10,7 @@ import type { ConnectionCloseReason, ConnectionInfo, Flow } from './types.js';
 import type { TableEntry } from './connection-table.js';
 import { StreamFramer, type FrameSink, type FramerLimits, type FramingError } from './stream-framer.js';
 import { normalizeAddress } from './address.js';
+import { TickBatcher } from './tick-batcher.js';
 
 /** Called once when an asynchronous send resolves: connected (flow) or failed (err). */
 export type SendCallback = (err: Error | undefined, flow: Flow | undefined) => void;
@@ -79,6 +80,7 @@ export class StreamConnection implements FrameSink, TableEntry {
   lastError: Error | undefined = undefined;
   private state = CONNECTING;
   private readonly framer: StreamFramer;
+  private readonly batcher: TickBatcher;
   /** Sends waiting for an outbound connect; allocated only then. */
   private waiters: SendCallback[] | undefined = undefined;
 
@@ -90,6 +92,7 @@ export class StreamConnection implements FrameSink, TableEntry {
     this.id = nextConnectionId();
     this.lastActivity = owner.clock.now();
     this.framer = new StreamFramer(owner.framerLimits);
+    this.batcher = new TickBatcher(socket);
     const s = socket as OwnedSocket;
     s[kConnection] = this;
     s.on('data', onSocketData);
@@ -156,11 +159,7 @@ export class StreamConnection implements FrameSink, TableEntry {
   receive(chunk: Buffer): void {
     if (this.state !== OPEN) return;
     this.lastActivity = this.owner.clock.now();
-    // Answers written while this read is processed leave in one writev, not one syscall each.
-    const s = this.socket;
-    s.cork();
     this.framer.push(chunk, this.lastActivity, this);
-    s.uncork();
   }
 
   onFrame(message: Buffer): void {
@@ -184,13 +183,8 @@ export class StreamConnection implements FrameSink, TableEntry {
   write(data: Buffer): boolean {
     if (this.state === CLOSED) return false;
     const s = this.socket;
-    // Sends made in one tick (several app commands read at once, a response plus the request it triggers)
-    // leave in one writev instead of one syscall each; order on the connection is kept.
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(this.uncork);
-    }
+    // Sends of one tick (answers to a read, several app commands read at once) leave in one writev.
+    this.batcher.batch();
     s.write(data);
     // While connecting, lastActivity stays the connect start so the connect timeout holds.
     if (this.state === OPEN) this.lastActivity = this.owner.clock.now();
@@ -201,12 +195,6 @@ export class StreamConnection implements FrameSink, TableEntry {
     }
     return true;
   }
-
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
 
   /** Close now, discarding unsent data. */
   close(reason: ConnectionCloseReason): void {

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { AppConnection } from '../contracts.js';
+import { TickBatcher } from '../../transport/tick-batcher.js';
 import { FrameDecoder, encodeString, type FrameError } from './frame-codec.js';
 
 export interface SocketAppConnectionOptions {
@@ -27,13 +28,14 @@ export class SocketAppConnection implements AppConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   private isClosed = false;
-  private corked = false;
+  private readonly batcher: TickBatcher;
   private readonly decoder: FrameDecoder;
 
   constructor(
     private readonly socket: Socket,
     opts: SocketAppConnectionOptions,
   ) {
+    this.batcher = new TickBatcher(socket);
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
@@ -61,20 +63,10 @@ export class SocketAppConnection implements AppConnection {
 
   sendFrame(payload: string): void {
     if (this.isClosed) return;
-    // Frames written in the same tick (an echo plus the network frames that follow it, a burst of requests)
-    // go out in one writev instead of one syscall each; order is kept (spec 6.5 ordering).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    // An echo plus the network frames that follow it, a burst of requests: one writev (order kept, spec 6.5).
+    this.batcher.batch();
     this.socket.write(encodeString(payload), 'utf8');
   }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
 
   /** Flush what was written, then close (used after `NO|incorrect secret`, spec 3.2). */
   end(): void {
