@@ -1,13 +1,14 @@
 // drachtio.mode 'external': the node runs no engine; its app connects to a drachtio server elsewhere (here the
 // embedded engine standing in for a drachtio-server) and answers OPTIONS through it.
-import t from 'tap';
+import t, { type Test as Tap } from 'tap';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { SipedgeNode } from '../../../lib/node/sipedge-node.js';
 import { connect } from '../../helpers/sip-tls-client.js';
 import { startTestEngine, waitUntil } from '../../helpers/drachtio-harness.js';
 import { rawRequest } from '../../helpers/raw-requests.js';
 
-t.test('external mode: the app uses a drachtio server at host:port', async (t) => {
+/** A test engine standing in for a drachtio-server, and a node in external mode connected to it. */
+async function startExternalNode(t: Tap) {
   const server = await startTestEngine(t);
   const config = await loadConfig(undefined, {
     log: { level: 'silent' },
@@ -17,6 +18,11 @@ t.test('external mode: the app uses a drachtio server at host:port', async (t) =
   const node = new SipedgeNode(config);
   const addresses = await node.start();
   t.teardown(() => node.stop());
+  return { server, node, addresses };
+}
+
+t.test('external mode: the app uses a drachtio server at host:port', async (t) => {
+  const { server, node, addresses } = await startExternalNode(t);
   t.notOk(addresses.udp ?? addresses.tcp, 'no SIP listeners of its own');
   t.same(addresses.drachtio, { address: '127.0.0.1', port: server.control.port });
   const c = await connect({ port: server.sipPort, transport: 'tcp' });
@@ -37,15 +43,7 @@ t.test('external mode: start fails clearly when no server answers', async (t) =>
 });
 
 t.test('external mode: /health follows the drachtio connection', async (t) => {
-  const server = await startTestEngine(t);
-  const config = await loadConfig(undefined, {
-    log: { level: 'silent' },
-    admin: { port: 0 },
-    drachtio: { mode: 'external', host: server.control.host, port: server.control.port, secret: server.control.secret },
-  });
-  const node = new SipedgeNode(config);
-  const addresses = await node.start();
-  t.teardown(() => node.stop());
+  const { server, node, addresses } = await startExternalNode(t);
   const health = () => fetch(`http://127.0.0.1:${addresses.admin!.port}/health`).then((r) => r.status);
   t.equal(await health(), 200, 'up while connected');
   await server.embedded.control.stop();
