@@ -62,7 +62,7 @@ export class Registrar {
     let outcome: RegisterOutcome;
     if (input.contacts !== '*' && input.contacts.length === 0) {
       // A query (RFC 3261 10.2.3): no write.
-      outcome = { status: 200, bindings: (await this.o.store.lookup(input.aor)).filter((b) => b.expiresAt > now) };
+      outcome = { status: 200, bindings: await this.o.store.lookup(input.aor) }; // lookup leaves expired ones out
     } else {
       outcome = await this.o.store.updateAor(input.aor, (current) => {
         const o = applyRegister(current, input, policy);
