@@ -150,6 +150,45 @@ export const configSchema: FieldSchema = {
         probeTimeoutS: { type: 'number', default: 5, min: 0.1, max: 300 },
         // One string per server: "sip:pbx1.example.com:5060;transport=tcp;priority=10;weight=60" (lib/callservers).
         servers: { type: 'string[]', default: [] },
+        // Where requests from call servers come from: "ip" or "ip:port" entries. Empty: the call servers' own
+        // hosts (IP literals, and host names resolved at start), any port. A request from anywhere else is a
+        // device's and must authenticate.
+        trustedSources: { type: 'string[]', default: [] },
+        // How long a new call may ring (at a call server or at devices) before the gateway gives up.
+        ringTimeoutS: { type: 'number', default: 120, min: 1, max: 3600 },
+      },
+    },
+    media: {
+      type: 'object',
+      fields: {
+        // rtpengine ng control addresses ("host:port", UDP). Empty: no anchoring, SDP passes unchanged.
+        rtpengines: { type: 'string[]', default: [] },
+        ngTimeoutMs: { type: 'number', default: 1000, integer: true, min: 10, max: 60000 },
+        pingIntervalS: { type: 'number', default: 5, min: 0.1, max: 3600 },
+        // Devices on these networks (CIDR) that are not behind NAT bypass rtpengine (SDP unchanged).
+        localNetworks: { type: 'string[]', default: [] },
+        // Call recording requested: media is always anchored (no bypass) and rtpengine records.
+        recording: { type: 'boolean', default: false },
+        // What devices are offered: 'offer' SRTP but accept RTP (RFC 8643 OSRTP: RTP/AVP with a=crypto),
+        // 'require' SRTP (RTP/SAVP), or 'off' (plain RTP).
+        deviceSrtp: { type: 'string', default: 'offer', enum: ['offer', 'require', 'off'] },
+        // Users (AOR user parts) whose devices get plain RTP ("AVP only device").
+        avpOnlyUsers: { type: 'string[]', default: [] },
+        // DSCP of relayed media (46 = EF), sent to rtpengine as the call's TOS.
+        dscp: { type: 'number', default: 46, integer: true, min: 0, max: 63 },
+        // UDP port range for relayed media; applied when the node launches rtpengine itself (media.launch).
+        portMin: { type: 'number', default: 20000, integer: true, min: 1024, max: 65535 },
+        portMax: { type: 'number', default: 31000, integer: true, min: 1024, max: 65535 },
+        // Start a local rtpengine-daemon (userspace) with the settings above and use it.
+        launch: {
+          type: 'object',
+          fields: {
+            enabled: { type: 'boolean', default: false },
+            binary: { type: 'string', default: 'rtpengine', nonEmpty: true },
+            interface: { type: 'string', default: '127.0.0.1', nonEmpty: true },
+            ngPort: { type: 'number', default: 22222, integer: true, min: 1, max: 65535 },
+          },
+        },
       },
     },
     drachtio: {
@@ -204,6 +243,7 @@ export interface SipedgeConfig {
   auth: AuthConfig;
   store: StoreConfig;
   callServers: CallServersConfig;
+  media: MediaConfig;
   drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number; engineThread: boolean };
 }
 
@@ -252,4 +292,20 @@ export interface CallServersConfig {
   probeTimeoutS: number;
   /** Unparsed entries; lib/callservers/call-server-config.ts parses and checks them at start. */
   servers: string[];
+  trustedSources: string[];
+  ringTimeoutS: number;
+}
+
+export interface MediaConfig {
+  rtpengines: string[];
+  ngTimeoutMs: number;
+  pingIntervalS: number;
+  localNetworks: string[];
+  recording: boolean;
+  deviceSrtp: 'offer' | 'require' | 'off';
+  avpOnlyUsers: string[];
+  dscp: number;
+  portMin: number;
+  portMax: number;
+  launch: { enabled: boolean; binary: string; interface: string; ngPort: number };
 }
