@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AllowedUriNames } from '../registrar/allowed-names.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { RequestAdmission } from '../registrar/request-admission.js';
+import type { CallRouter } from '../calls/call-router.js';
 import { answerOptionsProbes } from './options-keepalive.js';
 import { methodRouting, type RequestHandler } from './srf-routing.js';
 import { connectSrf, disconnectSrf, type DrachtioEndpoint } from './srf-connection.js';
@@ -30,6 +31,8 @@ export interface GatewayPolicy {
   authMethods: ReadonlySet<string>;
   /** What a Request-URI host that is not ours gets (404 or 403). */
   foreignHostStatus: number;
+  /** Call routing on this app's srf; without it admitted calls get 480. */
+  createRouter?: (srf: Srf) => CallRouter;
 }
 
 export interface AppConnected {
@@ -63,17 +66,22 @@ export class SipedgeApp {
   private routeDeviceRequests(gw: GatewayPolicy): void {
     const routing = methodRouting(this.srf);
     routing.register(gw.registrar.onRegister);
-    // Until call routing exists, an admitted (authenticated) request has nowhere to go: 480, so a device retries
-    // later instead of treating the gateway as broken.
-    const notRoutable: RequestHandler = (req, res) => {
-      void gw.admission.admit(req, res).then((admitted) => {
-        if (admitted !== undefined) res.send(480, 'Temporarily Unavailable', {});
+    this.router = gw.createRouter?.(this.srf);
+    const router = this.router;
+    // Without call routing, an admitted request has nowhere to go: 480, so a device retries later instead of
+    // treating the gateway as broken.
+    const handler: RequestHandler =
+      router?.handle ??
+      ((req, res) => {
+        void gw.admission.admit(req, res).then((admitted) => {
+          if (admitted !== undefined) res.send(480, 'Temporarily Unavailable', {});
+        });
       });
-    };
-    for (const m of ['invite', 'subscribe', 'message', 'publish', 'notify'] as const) {
-      if (gw.authMethods.has(m.toUpperCase())) routing[m](notRoutable);
-    }
+    for (const m of ['invite', 'subscribe', 'message', 'publish', 'notify', 'refer'] as const) routing[m](handler);
   }
+
+  /** Call routing, when the gateway policy provides it. */
+  router: CallRouter | undefined;
 
   /** Connects to the drachtio server; resolves once authenticated and routes are sent. */
   async start(): Promise<AppConnected> {

@@ -15,6 +15,7 @@ export interface SrfMethodRouting {
   publish(handler: RequestHandler): void;
   notify(handler: RequestHandler): void;
   info(handler: RequestHandler): void;
+  refer(handler: RequestHandler): void;
 }
 
 /** The same Srf object, seen through its method-handler API (present at run time on every Srf). */

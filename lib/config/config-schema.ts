@@ -156,6 +156,17 @@ export const configSchema: FieldSchema = {
         trustedSources: { type: 'string[]', default: [] },
         // How long a new call may ring (at a call server or at devices) before the gateway gives up.
         ringTimeoutS: { type: 'number', default: 120, min: 1, max: 3600 },
+        // A call server that sends no response at all within this time is skipped: the request goes to the
+        // next one (RFC 3263 failover without waiting for the 32 s transaction timeout).
+        failoverTimeoutS: { type: 'number', default: 3, min: 0.1, max: 32 },
+      },
+    },
+    cluster: {
+      type: 'object',
+      fields: {
+        // Peer nodes that own device connections: "nodeId=sip:host:port;transport=tcp". A call for a device
+        // registered on a peer goes through that peer (which must list this node in callServers.trustedSources).
+        peers: { type: 'string[]', default: [] },
       },
     },
     media: {
@@ -243,6 +254,7 @@ export interface SipedgeConfig {
   auth: AuthConfig;
   store: StoreConfig;
   callServers: CallServersConfig;
+  cluster: { peers: string[] };
   media: MediaConfig;
   drachtio: { mode: 'embedded' | 'external'; host: string; port: number; secret: string; connectTimeoutS: number; engineThread: boolean };
 }
@@ -294,6 +306,7 @@ export interface CallServersConfig {
   servers: string[];
   trustedSources: string[];
   ringTimeoutS: number;
+  failoverTimeoutS: number;
 }
 
 export interface MediaConfig {

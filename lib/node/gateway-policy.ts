@@ -2,6 +2,7 @@
  * Builds the gateway's device policy from config: the shared store, the user directory, the digest
  * authenticator, request admission and the registrar (what SipedgeApp routes REGISTER and device requests to).
  */
+import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SipedgeConfig } from '../config/config-schema.js';
@@ -16,16 +17,31 @@ import { RegistrarMetrics } from '../registrar/registrar-metrics.js';
 import { RequestAdmission } from '../registrar/request-admission.js';
 import { createRegistrationStore } from '../store/create-store.js';
 import type { RegistrationStore } from '../store/registration-store.js';
+import { CallMetrics } from '../calls/call-metrics.js';
+import { CallRegistry } from '../calls/call-registry.js';
+import { CallRouter } from '../calls/call-router.js';
+import { parsePeers } from '../calls/call-targets.js';
+import { trustedSourcesFrom } from '../calls/trusted-sources.js';
+import type { MediaService } from '../media/media-contract.js';
+import { createMediaService } from '../media/media-service.js';
 
 export interface BuiltGatewayPolicy extends GatewayPolicy {
   store: RegistrationStore;
   /** Upstream call servers with their probed state (probed by the node once the app is connected). */
   callServers: CallServerPool;
+  media: MediaService;
+  /** Closes what the policy opened (media, store). */
+  close(): Promise<void>;
 }
 
 export async function buildGatewayPolicy(config: SipedgeConfig, registry: Registry, log: Logger): Promise<BuiltGatewayPolicy> {
   // Config errors first, before anything is opened.
   const serverSpecs = parseCallServers(config.callServers.servers);
+  const peers = parsePeers(config.cluster.peers);
+  const { trusted, unresolved } = await trustedSourcesFrom(config.callServers.trustedSources, serverSpecs.map((s) => s.host));
+  if (unresolved.length > 0) {
+    log.warn({ hosts: unresolved }, 'call server hosts that do not resolve are not trusted sources: list their addresses in callServers.trustedSources');
+  }
   const csLog = log.child({ component: 'callservers' });
   const callServers = new CallServerPool(serverSpecs, {
     registry,
@@ -37,7 +53,9 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
     },
   });
   const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
+  let media: MediaService | undefined;
   try {
+    media = await createMediaService(config.media, { registry, logger: log.child({ component: 'media' }) });
     const auth = config.auth;
     let authenticator: DigestAuthenticator | undefined;
     if (auth.enabled) {
@@ -60,8 +78,47 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
       log: appLog,
     });
     const registrar = new Registrar({ config: config.registrar, nodeId: config.node.id, store, admission, metrics, log: appLog });
-    return { store, callServers, registrar, admission, allowed, authMethods, foreignHostStatus: config.registrar.foreignHostStatus };
+    const calls = new CallRegistry();
+    const callMetrics = new CallMetrics(registry, () => calls.activeCalls);
+    const mediaService = media;
+    const createRouter = (srf: Srf) =>
+      new CallRouter(
+        {
+          srf,
+          log: log.child({ component: 'calls' }),
+          nodeId: config.node.id,
+          store,
+          callServers,
+          media: mediaService,
+          allowed,
+          calls,
+          metrics: callMetrics,
+          peers,
+          failoverTimeoutMs: config.callServers.failoverTimeoutS * 1000,
+          ringTimeoutS: config.callServers.ringTimeoutS,
+          retryAfterS: config.registrar.retryAfterS,
+        },
+        trusted,
+        admission,
+      );
+    const close = async () => {
+      await mediaService.close().catch((err: unknown) => log.warn({ err }, 'media close failed'));
+      await store.close().catch((err: unknown) => log.warn({ err }, 'store close failed'));
+    };
+    return {
+      store,
+      callServers,
+      media: mediaService,
+      registrar,
+      admission,
+      allowed,
+      authMethods,
+      foreignHostStatus: config.registrar.foreignHostStatus,
+      createRouter,
+      close,
+    };
   } catch (err) {
+    await media?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

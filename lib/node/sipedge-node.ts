@@ -236,7 +236,7 @@ export class SipedgeNode {
     this.prober = undefined;
     await this.app?.stop();
     this.app = undefined;
-    await this.policy?.store.close().catch((err: unknown) => this.log.warn({ err }, 'store close failed'));
+    await this.policy?.close();
     this.policy = undefined;
     if (this.thread) await this.thread.stop();
     else if (this.embedded) await this.embedded.stop();

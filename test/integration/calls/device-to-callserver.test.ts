@@ -1,0 +1,99 @@
+// Calls from registered devices to the call server through a real gateway node: digest on INVITE, the
+// registration requirement, no open relay, identity and unknown headers kept on the call-server leg, BYE from
+// either side ending both legs, and failures passed back. The call server is a SIPp UAS over TCP.
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addUser } from '../../../lib/auth/user-directory.js';
+import { Device, startGateway } from '../../helpers/gateway.js';
+import { ack, deviceSdp, inDialog, placeCall } from '../../helpers/device-calls.js';
+import { headerValue } from '../../helpers/sip-message.js';
+import { startSippUas } from '../../helpers/sipp.js';
+import { makeTempDir } from '../../helpers/temp-dir.js';
+
+const REALM = 'calls.test';
+
+t.test('device to call server', async (t) => {
+  const dir = makeTempDir(t, 'sipedge-calls-');
+  const usersFile = join(dir, 'users.json');
+  await addUser(usersFile, REALM, 'alice', 'alice-secret');
+  await addUser(usersFile, REALM, 'dave', 'dave-secret');
+  // -aa: the call server answers the gateway's OPTIONS probes by itself, outside the call scenario.
+  const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
+  const gw = await startGateway(t, {
+    node: { id: 'calls-a' },
+    auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
+    // Everything runs on 127.0.0.1 here: only the call server's own port marks a request as the call server's.
+    callServers: { probeIntervalS: 1, servers: [`sip:127.0.0.1:${pbx.port};transport=tcp`], trustedSources: [`127.0.0.1:${pbx.port}`] },
+  });
+  const alice = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'alice');
+  const dave = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'dave');
+  t.teardown(() => Promise.all([alice.close(), dave.close()]));
+  t.equal((await alice.registerWithAuth('alice-secret')).res.status, 200, 'alice registered');
+
+  await t.test('an INVITE without credentials is challenged (407)', async (t) => {
+    const c = await placeCall(alice, { uri: 'sip:1000@127.0.0.1', sdp: deviceSdp(40000, false) });
+    t.equal(c.final.status, 407);
+    t.match(headerValue(c.final, 'proxy-authenticate') ?? '', /Digest .*realm="calls\.test"/);
+  });
+
+  await t.test('an authenticated but unregistered device is refused', async (t) => {
+    const c = await placeCall(dave, { uri: 'sip:1000@127.0.0.1', password: 'dave-secret', sdp: deviceSdp(40002, false) });
+    t.equal(c.final.status, 403);
+  });
+
+  await t.test('no open relay: a foreign Request-URI host is refused', async (t) => {
+    const c = await placeCall(alice, { uri: 'sip:1000@elsewhere.example.com', password: 'alice-secret', sdp: deviceSdp(40004, false) });
+    t.equal(c.final.status, 404);
+  });
+
+  await t.test('the call reaches the call server with identity and unknown headers; BYE from the device ends both legs', async (t) => {
+    const identity: Array<[string, string]> = [
+      ['P-Asserted-Identity', '"Alice" <sip:alice@calls.test>'],
+      ['Privacy', 'id'],
+      ['Diversion', '<sip:2000@calls.test>;reason=unconditional'],
+      ['History-Info', '<sip:2000@calls.test>;index=1'],
+      ['X-Tenant', 'blue'],
+    ];
+    const c = await placeCall(alice, { uri: 'sip:1000@127.0.0.1', password: 'alice-secret', sdp: deviceSdp(40006, false), headers: identity });
+    t.equal(c.final.status, 200, `answered (${c.final.status} ${c.final.reason})`);
+    t.ok(c.provisional.some((p) => p.status === 180), 'ringing relayed');
+    t.match(c.final.body, /m=audio \d+ RTP\/AVP/, 'answer SDP relayed');
+    await ack(alice, c);
+    const bye = await inDialog(alice, c, 'BYE');
+    t.equal(bye.status, 200, 'BYE answered');
+    const result = await pbx.finish(10_000);
+    t.equal(result.successful, 1, `the call server saw one complete call (${result.errors})`);
+    const log = await readFile(join(pbx.logDir, 'messages.log'), 'utf8');
+    const invite = log.slice(log.indexOf('INVITE sip:'));
+    t.match(invite, new RegExp(`^INVITE sip:1000@127\\.0\\.0\\.1:${pbx.port}`), 'Request-URI: the dialled user at the call server');
+    for (const [name, value] of identity) t.ok(invite.includes(`${name}: ${value}`), `${name} kept`);
+    t.notOk(/Proxy-Authorization/i.test(invite.split('\r\n\r\n')[0] ?? ''), "the device's credentials stay on the gateway");
+    t.match(invite, /From: <sip:alice@127\.0\.0\.1>/, 'caller identity in From');
+    t.ok(log.includes('BYE sip:'), 'the call server got the BYE');
+  });
+
+  await t.test('BYE from the call server ends the device leg', async (t) => {
+    const hangup = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1', { autoAnswer: true });
+    const gw2 = await startGateway(t, {
+      node: { id: 'calls-b' },
+      auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
+      callServers: { probeIntervalS: 1, servers: [`sip:127.0.0.1:${hangup.port};transport=tcp`], trustedSources: [`127.0.0.1:${hangup.port}`] },
+    });
+    const dev = await Device.connect({ port: gw2.sipPort, transport: 'tcp' }, 'alice');
+    t.teardown(() => dev.close());
+    t.equal((await dev.registerWithAuth('alice-secret')).res.status, 200);
+    const byeSeen = dev.client.waitForRequest('BYE', 10_000);
+    dev.client.onRequest((req, reply) => {
+      if (req.method === 'BYE') reply(200, 'OK');
+    });
+    const c = await placeCall(dev, { uri: 'sip:1000@127.0.0.1', password: 'alice-secret', sdp: deviceSdp(40008, false) });
+    t.equal(c.final.status, 200);
+    await ack(dev, c);
+    const bye = await byeSeen;
+    t.equal(headerValue(bye, 'call-id'), c.callId, 'the device got a BYE in its own dialog');
+    const result = await hangup.finish(10_000);
+    t.equal(result.successful, 1, `the call server's BYE was answered (${result.errors})`);
+    t.equal(await gw2.metricValue('sipedge_calls_active'), 0, 'no call left on the gateway');
+  });
+});
