@@ -6,6 +6,7 @@ export type CallDirection = 'device-to-callserver' | 'callserver-to-device';
 export class CallMetrics {
   private readonly calls: Counter<'direction' | 'result'>;
   private readonly relayed: Counter<'direction' | 'method' | 'result'>;
+  private readonly attempts: Counter<'server' | 'result'>;
 
   constructor(registry: Registry, activeCalls: () => number) {
     this.calls = new Counter({
@@ -20,6 +21,12 @@ export class CallMetrics {
       labelNames: ['direction', 'method', 'result'],
       registers: [registry],
     });
+    this.attempts = new Counter({
+      name: 'sipedge_call_server_invites_total',
+      help: 'INVITEs sent to each call server, by result (answered, the final status, or abandoned when it sent nothing)',
+      labelNames: ['server', 'result'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'sipedge_calls_active',
       help: 'Calls bridged through this node right now',
@@ -32,6 +39,10 @@ export class CallMetrics {
 
   call(direction: CallDirection, result: number | 'answered'): void {
     this.calls.inc({ direction, result: String(result) });
+  }
+
+  attempt(server: string, result: number | 'answered' | 'abandoned'): void {
+    this.attempts.inc({ server, result: String(result) });
   }
 
   routed(direction: CallDirection, method: string, result: string): void {

@@ -85,7 +85,12 @@ export async function routeDeviceInvite(ctx: RoutingContext, req: Srf.SrfRequest
       passFailure: false,
     };
     const outcome = await ctx.callServers.sendWithFailover<Attempt>(
-      (server) => (cancelled ? Promise.resolve({ status: 487 }) : attempt(ctx, req, res, callServerTarget(server, req.uri), opts)),
+      async (server) => {
+        if (cancelled) return { status: 487 };
+        const r = await attempt(ctx, req, res, callServerTarget(server, req.uri), opts);
+        ctx.metrics.attempt(server.name, 'uas' in r ? 'answered' : 'abandoned' in r && r.abandoned ? 'abandoned' : r.status);
+        return r;
+      },
       (r) => r.status === 503 || r.status === 408,
     );
     const r = outcome.result;
