@@ -102,6 +102,13 @@ export class SipedgeApp {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Calls through a stopping node cannot go on: BYE both legs now rather than leaving them to time out, and give
+    // the BYEs a moment to leave before the control channel closes.
+    const hungUp = this.router?.hangUpAll('node-stopping') ?? 0;
+    if (hungUp > 0) {
+      this.log.info({ calls: hungUp }, 'hung up bridged calls');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     this.connected = false;
     disconnectSrf(this.srf);
     this.log.info('app disconnected');

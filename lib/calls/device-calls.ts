@@ -9,7 +9,7 @@ import type { CallServer } from '../callservers/call-server-pool.js';
 import { MediaUnavailableError, type CallMedia } from '../media/media-contract.js';
 import { aorOf, safeParseUri } from '../registrar/register-input.js';
 import { StoreUnavailableError } from '../store/registration-store.js';
-import { DialogBridge, statusOf, type BridgeDialog } from './dialog-bridge.js';
+import { DialogBridge, sessionExpiresOf, statusOf, type BridgeDialog } from './dialog-bridge.js';
 import { CALL_SERVER_PARTY, deviceOfRequest } from './media-parties.js';
 import { passThroughHeaders, withoutTag } from './passthrough-headers.js';
 import type { RoutingContext } from './routing-context.js';
@@ -156,8 +156,10 @@ function attempt(ctx: RoutingContext, req: Srf.SrfRequest, res: Srf.SrfResponse,
 
 /** Keeps an answered call's legs together and registered until either side hangs up. */
 export function bridgeCall(ctx: RoutingContext, a: BridgeDialog, b: BridgeDialog, media: CallMedia): DialogBridge {
+  const sessionExpiresS = sessionExpiresOf(b.res);
   const bridge = new DialogBridge(a, b, media, {
     log: ctx.log,
+    ...(sessionExpiresS === undefined ? {} : { sessionExpiresS }),
     referHeaders: (h) => ctx.calls.translateRefer(h),
     onEnd: (ended) => ctx.calls.remove(ended),
   });

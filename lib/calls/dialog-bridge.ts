@@ -11,6 +11,9 @@ import { passThroughHeaders } from './passthrough-headers.js';
 /** srf's Dialog as the bridge uses it (its bundled typings miss `connected`, `id` and the request options). */
 export interface BridgeDialog {
   readonly id: string;
+  /** The request and response that created the dialog (srf keeps both). */
+  readonly req?: { get(name: string): string | undefined };
+  readonly res?: { get(name: string): string | undefined };
   readonly connected: boolean;
   readonly sip: { callId: string; localTag: string; remoteTag: string };
   readonly local: { sdp: string; contact?: string };
@@ -27,12 +30,15 @@ export interface BridgeHooks {
   log: Logger;
   /** Rewrites a REFER's headers for the other leg (Replaces of a bridged dialog); identity when absent. */
   referHeaders?: (headers: Record<string, string>) => Record<string, string>;
+  /** RFC 4028 interval negotiated end to end; the call is hung up when no refresh passes within it. */
+  sessionExpiresS?: number;
   /** Called once when the call has ended on both legs. */
   onEnd?: (bridge: DialogBridge, why: string) => void;
 }
 
 export class DialogBridge {
   private ended = false;
+  private sessionTimer: NodeJS.Timeout | undefined;
 
   /** `a` faces the caller (the UAS dialog), `b` the callee (the UAC dialog). */
   constructor(
@@ -49,6 +55,7 @@ export class DialogBridge {
       leg.on('refer', (req, res) => void this.relayPlain(other, req, res, 'REFER'));
       for (const m of RELAYED) leg.on(m, (req, res) => void this.relayPlain(other, req, res, m.toUpperCase()));
     }
+    this.armSessionTimer();
     // A BYE may have arrived before these listeners existed (it races the answer): end at once then.
     if (!a.connected) this.end(b, 'a-gone-before-bridge');
     else if (!b.connected) this.end(a, 'b-gone-before-bridge');
@@ -64,9 +71,25 @@ export class DialogBridge {
     this.end(this.a, why, this.b);
   }
 
+  /**
+   * Session timers pass end to end (the devices and the call server refresh each other through us); the gateway
+   * only polices them, so that a call whose far end vanished does not hold media and a slot for ever.
+   */
+  private armSessionTimer(): void {
+    const s = this.hooks.sessionExpiresS;
+    if (s === undefined || this.ended) return;
+    clearTimeout(this.sessionTimer);
+    this.sessionTimer = setTimeout(() => {
+      this.hooks.log.info({ callId: this.a.sip.callId, sessionExpiresS: s }, 'session expired without a refresh: hanging up');
+      this.hangUp('session-expired');
+    }, s * 1000);
+    this.sessionTimer.unref();
+  }
+
   private end(other: BridgeDialog, why: string, also?: BridgeDialog): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.sessionTimer);
     for (const d of also === undefined ? [other] : [other, also]) {
       if (!d.connected) continue;
       try {
@@ -88,8 +111,10 @@ export class DialogBridge {
         if (method === 'UPDATE') {
           const r = await other.request({ method, headers });
           res.send(r.status, r.reason, {});
+          if (r.status < 300) this.armSessionTimer();
         } else {
           res.send(200, { body: this.currentLocalSdp(from), headers: { 'Content-Type': 'application/sdp' } });
+          this.armSessionTimer();
         }
         return;
       }
@@ -107,6 +132,7 @@ export class DialogBridge {
       }
       const back = await this.media.reanswer(from, answer);
       res.send(200, { body: back, headers: { 'Content-Type': 'application/sdp' } });
+      this.armSessionTimer();
     } catch (err) {
       const status = statusOf(err) ?? 500;
       this.hooks.log.info({ err, method, from, status }, 'in-dialog offer failed');
@@ -140,4 +166,17 @@ export class DialogBridge {
 export function statusOf(err: unknown): number | undefined {
   const s = (err as { status?: unknown } | null)?.status;
   return typeof s === 'number' && s >= 300 && s <= 699 ? s : undefined;
+}
+
+/**
+ * The session interval of a call from the 2xx that established it (RFC 4028 Session-Expires, delta-seconds),
+ * with a margin for the refresher's own lead (it refreshes at half the interval); undefined without timers.
+ */
+export function sessionExpiresOf(...messages: Array<{ get(name: string): string | undefined } | undefined>): number | undefined {
+  for (const m of messages) {
+    const v = m?.get('Session-Expires');
+    const n = v === undefined ? NaN : Number(/^\s*(\d+)/.exec(v)?.[1]);
+    if (Number.isFinite(n) && n > 0) return n + Math.min(32, n / 3);
+  }
+  return undefined;
 }

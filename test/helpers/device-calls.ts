@@ -35,7 +35,7 @@ export interface DeviceCall {
 /** INVITE `uri` from `device`; answers a 407 with `password` (MD5). Resolves on the final response. */
 export async function placeCall(
   device: Device,
-  o: { uri: string; password?: string; sdp?: string; headers?: HeaderList; timeoutMs?: number },
+  o: { uri: string; password?: string; sdp?: string; headers?: HeaderList; timeoutMs?: number; cancelAfterMs?: number },
 ): Promise<DeviceCall> {
   const callId = `${randomToken()}@device-call`;
   const fromTag = randomToken(4);
@@ -69,7 +69,30 @@ export async function placeCall(
     const c = challengesOf(res).find((x) => x.algorithm.toUpperCase() === 'MD5');
     if (c === undefined) throw new Error('no MD5 proxy challenge');
     cseq++;
-    res = await send([['Proxy-Authorization', authorizationFor(c, device.user, o.password, 'INVITE', o.uri)]]);
+    const pending = send([['Proxy-Authorization', authorizationFor(c, device.user, o.password, 'INVITE', o.uri)]]);
+    if (o.cancelAfterMs !== undefined) {
+      const invBranch = branch;
+      const invCseq = cseq;
+      setTimeout(() => {
+        void device.client
+          .request((ctx) =>
+            buildRequest({
+              branch: invBranch,
+              method: 'CANCEL',
+              uri: o.uri,
+              transport: ctx.transport,
+              sentBy: ctx.sentBy,
+              from: `<sip:${device.user}@${device.host}>`,
+              fromTag,
+              to: `<${o.uri}>`,
+              callId,
+              cseq: invCseq,
+            }),
+          )
+          .catch(() => undefined);
+      }, o.cancelAfterMs);
+    }
+    res = await pending;
   }
   const call: DeviceCall = { final: res, provisional: res.provisional, callId, fromTag, toTag: toTagOf(res), cseq, uri: o.uri };
   const contact = headerValue(res, 'contact');
