@@ -58,11 +58,21 @@ export function legSecurity(cfg: NgFlagsConfig, parties: readonly MediaParty[]):
   return cfg.deviceSrtp === 'require' ? 'srtp' : 'osrtp';
 }
 
-/** Parameters of an offer (initial or re-offer) from the `from` leg toward the `to` leg. */
-export function offerFlags(cfg: NgFlagsConfig, from: readonly MediaParty[], to: readonly MediaParty[]): NgParams {
+/**
+ * Parameters of an offer (initial or re-offer) from the `from` leg toward the `to` leg. `toUsesSavp`: the `to` leg
+ * is a device that itself already sent RTP/SAVP in this call; a re-offer keeps it on RTP/SAVP (an OSRTP re-offer
+ * would switch its profile).
+ */
+export function offerFlags(
+  cfg: NgFlagsConfig,
+  from: readonly MediaParty[],
+  to: readonly MediaParty[],
+  toUsesSavp = false,
+): NgParams {
   const params = commonFlags(cfg);
   const osrtp: string[] = [];
-  switch (legSecurity(cfg, to)) {
+  const toDevice = to.some((p) => p.side === 'device');
+  switch (toDevice && toUsesSavp ? 'srtp' : legSecurity(cfg, to)) {
     case 'rtp':
       params['transport-protocol'] = 'RTP/AVP';
       break;

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { MediaUnavailableError, type CallMedia, type MediaParty } from './media-contract.js';
 import { answerFlags, offerFlags, type NgFlagsConfig, type NgParams } from './ng-flags.js';
+import { usesSavp } from './sdp-facts.js';
 import { NgCommandError, type RtpengineInstance, type RtpenginePool } from './rtpengine-pool.js';
 
 export interface RtpengineCallMediaOptions {
@@ -46,6 +47,11 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
   let deleted = false;
   let deletion: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  // Whether each leg's own latest SDP used RTP/SAVP: re-offers toward a device keep it on SAVP.
+  const savp = { a: false, b: false };
+  const saw = (leg: 'a' | 'b', sdp: string): void => {
+    savp[leg] = usesSavp(sdp);
+  };
 
   /** Runs `op` after every earlier operation of this call has settled. */
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
@@ -80,7 +86,7 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
   };
 
   const firstOffer = async (sdp: string): Promise<string> => {
-    const params = { ...offerFlags(o.flags, o.a, o.b), sdp, 'call-id': o.callId, 'from-tag': aTag };
+    const params = { ...offerFlags(o.flags, o.a, o.b, savp.b), sdp, 'call-id': o.callId, 'from-tag': aTag };
     const tried = new Set<RtpengineInstance>();
     for (;;) {
       const candidate = o.pool.pick();
@@ -103,17 +109,18 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
 
   const legs = (from: 'a' | 'b') =>
     from === 'a'
-      ? { fromTag: aTag, toTag: bTag, sender: o.a, receiver: o.b }
-      : { fromTag: bTag, toTag: aTag, sender: o.b, receiver: o.a };
+      ? { fromTag: aTag, toTag: bTag, sender: o.a, receiver: o.b, to: 'b' as const }
+      : { fromTag: bTag, toTag: aTag, sender: o.b, receiver: o.a, to: 'a' as const };
 
   const media: CallMedia = {
     mode: 'anchor',
     offer(sdp) {
       return serial(async () => {
         if (deleted) throw new MediaUnavailableError('offer: call media already deleted', 503);
+        saw('a', sdp);
         if (instance) {
           // The same A offer again (e.g. sent on to another call server): a re-offer on the same session.
-          return send('offer', { ...offerFlags(o.flags, o.a, o.b), sdp, 'from-tag': aTag }, 'offer');
+          return send('offer', { ...offerFlags(o.flags, o.a, o.b, savp.b), sdp, 'from-tag': aTag }, 'offer');
         }
         return firstOffer(sdp);
       });
@@ -121,15 +128,17 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
     answer(sdp, branch) {
       return serial(() => {
         if (branch !== undefined && branch !== '') bTag = branch;
+        saw('b', sdp);
         return send('answer', { ...answerFlags(o.flags), sdp, 'from-tag': aTag, 'to-tag': bTag }, 'answer');
       });
     },
     reoffer(from, sdp) {
       return serial(() => {
         const l = legs(from);
+        saw(from, sdp);
         return send(
           'offer',
-          { ...offerFlags(o.flags, l.sender, l.receiver), sdp, 'from-tag': l.fromTag, 'to-tag': l.toTag },
+          { ...offerFlags(o.flags, l.sender, l.receiver, savp[l.to]), sdp, 'from-tag': l.fromTag, 'to-tag': l.toTag },
           `reoffer from ${from}`,
         );
       });
@@ -137,6 +146,7 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
     reanswer(from, sdp) {
       return serial(() => {
         const l = legs(from);
+        saw(l.to, sdp);
         return send('answer', { ...answerFlags(o.flags), sdp, 'from-tag': l.fromTag, 'to-tag': l.toTag }, `reanswer to ${from}`);
       });
     },
