@@ -50,8 +50,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Claims a free media port block for this process; released at teardown. */
-function claimPortBlock(t: TeardownHost): { portMin: number; portMax: number } {
+/** Claims a media port block no other test process holds; released at teardown. */
+export function claimPortBlock(t: TeardownHost): { portMin: number; portMax: number } {
   const start = Math.floor(Math.random() * BLOCK_COUNT);
   for (let k = 0; k < BLOCK_COUNT; k++) {
     const block = (start + k) % BLOCK_COUNT;
