@@ -206,3 +206,16 @@ t.test('recording: record-call accepted by the daemon', async (t) => {
   await media.delete();
   t.strictSame(await rtp.sessions(), []);
 });
+
+t.test('device to device: an SAVP offer reaches the other device as OSRTP, answered SRTP both ways', async (t) => {
+  const other: MediaParty = { side: 'device', user: 'bob', sourceAddress: '198.51.100.20', natted: true };
+  const media = createRtpengineCallMedia({ pool, flags: flags(), callId: callId(), fromTag: 'ft10', a: [device], b: [other] });
+  const offer = await media.offer(deviceSavp);
+  t.strictSame(mediaLines(offer).map((m) => m.proto), ['RTP/AVP']);
+  t.ok(hasCrypto(offer), 'OSRTP toward the other device');
+  const answer = await media.answer(deviceOsrtp.replace('203.0.113.5', '198.51.100.20'));
+  t.strictSame(mediaLines(answer).map((m) => m.proto), ['RTP/SAVP'], 'the caller keeps SAVP');
+  t.ok(hasCrypto(answer));
+  await media.delete();
+  t.strictSame(await rtp.sessions(), []);
+});
