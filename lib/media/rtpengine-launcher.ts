@@ -1,7 +1,8 @@
 /**
  * Runs a local rtpengine-daemon for this node when media.launch.enabled: userspace forwarding only (no kernel
  * table), the configured interface, ng port, media port range and TOS, no system config file. The launch is done
- * once the daemon answers an ng ping; stop() ends it by its PID (SIGTERM, then SIGKILL).
+ * once the daemon answers an ng ping; stop() ends it by its PID (SIGTERM, then SIGKILL), and it is killed if the
+ * node exits without stopping it.
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -82,8 +83,14 @@ export async function launchRtpengine(config: LaunchConfig, opts: LaunchOptions 
   });
   let exitCode: number | null = null;
   let exited = false;
+  // If this process ends without stop(), the daemon must not outlive it.
+  const killOnExit = (): void => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
+      process.removeListener('exit', killOnExit);
       exited = true;
       exitCode = code ?? (signal ? 128 : 1);
       log?.info({ pid: child.pid, code, signal }, 'rtpengine exited');
@@ -92,6 +99,7 @@ export async function launchRtpengine(config: LaunchConfig, opts: LaunchOptions 
   });
   const spawnError = new Promise<Error>((resolve) => {
     child.once('error', (err) => {
+      process.removeListener('exit', killOnExit);
       exited = true;
       resolve(
         new Error(
