@@ -3,7 +3,7 @@
  * and B with a tag derived from it (or the fork's tag given to answer()). The call sticks to the instance picked
  * at its first offer (if that instance is unreachable the offer moves to the next live one, cleaning up behind it);
  * the session is counted once and uncounted at delete(). Operations run one after another; after delete() nothing
- * new is sent. Errors become MediaUnavailableError: 503 when rtpengine is unreachable or lost the call, 488 when it
+ * new is sent. A device leg that itself sent RTP/SAVP is re-offered RTP/SAVP (not OSRTP). Errors become MediaUnavailableError: 503 when rtpengine is unreachable or lost the call, 488 when it
  * refuses the SDP.
  */
 import type { Logger } from 'pino';
