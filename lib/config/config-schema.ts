@@ -146,7 +146,8 @@ export const configSchema: FieldSchema = {
     callServers: {
       type: 'object',
       fields: {
-        probeIntervalS: { type: 'number', default: 30, min: 1, max: 3600 },
+        // 0: no probing (every server stays 'unknown' and is tried in priority/weight order).
+        probeIntervalS: { type: 'number', default: 30, min: 0, max: 3600 },
         probeTimeoutS: { type: 'number', default: 5, min: 0.1, max: 300 },
         // One string per server: "sip:pbx1.example.com:5060;transport=tcp;priority=10;weight=60" (lib/callservers).
         servers: { type: 'string[]', default: [] },

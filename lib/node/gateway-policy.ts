@@ -22,14 +22,13 @@ import { CallRegistry } from '../calls/call-registry.js';
 import { CallRouter } from '../calls/call-router.js';
 import { parsePeers } from '../calls/call-targets.js';
 import { trustedSourcesFrom } from '../calls/trusted-sources.js';
-import type { MediaService } from '../media/media-contract.js';
-import { createMediaService } from '../media/media-service.js';
+import { createMediaService, type SipedgeMediaService } from '../media/media-service.js';
 
 export interface BuiltGatewayPolicy extends GatewayPolicy {
   store: RegistrationStore;
   /** Upstream call servers with their probed state (probed by the node once the app is connected). */
   callServers: CallServerPool;
-  media: MediaService;
+  media: SipedgeMediaService;
   /** Closes what the policy opened (media, store). */
   close(): Promise<void>;
 }
@@ -53,7 +52,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
     },
   });
   const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
-  let media: MediaService | undefined;
+  let media: SipedgeMediaService | undefined;
   try {
     media = await createMediaService(config.media, { registry, logger: log.child({ component: 'media' }) });
     const auth = config.auth;

@@ -158,7 +158,7 @@ export class SipedgeNode {
       gateway: policy,
     });
     await this.app.start();
-    if (policy.callServers.servers.length > 0) {
+    if (policy.callServers.servers.length > 0 && this.config.callServers.probeIntervalS > 0) {
       this.prober = new OptionsProber({
         pool: policy.callServers,
         send: srfOptionsSender(this.app.srf),
@@ -197,7 +197,11 @@ export class SipedgeNode {
       });
     }
     // `sipedge status`: this node and the state of its call servers.
-    this.admin.addJsonRoute('/status', async () => ({ nodeId: this.config.node.id, callServers: policy?.callServers.status() ?? [] }));
+    this.admin.addJsonRoute('/status', async () => ({
+      nodeId: this.config.node.id,
+      callServers: policy?.callServers.status() ?? [],
+      ...(policy === undefined ? {} : { media: policy.media.status(), calls: this.app?.router?.activeCalls ?? 0 }),
+    }));
     const a = await this.admin.start();
     this.adminAddress = { address: a.address, port: a.port };
   }

@@ -18,13 +18,12 @@ t.test('device to call server', async (t) => {
   const usersFile = join(dir, 'users.json');
   await addUser(usersFile, REALM, 'alice', 'alice-secret');
   await addUser(usersFile, REALM, 'dave', 'dave-secret');
-  // -aa: the call server answers the gateway's OPTIONS probes by itself, outside the call scenario.
-  const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
+  const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true });
   const gw = await startGateway(t, {
     node: { id: 'calls-a' },
     auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
     // Everything runs on 127.0.0.1 here: only the call server's own port marks a request as the call server's.
-    callServers: { probeIntervalS: 1, servers: [`sip:127.0.0.1:${pbx.port};transport=tcp`], trustedSources: [`127.0.0.1:${pbx.port}`] },
+    callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${pbx.port};transport=tcp`], trustedSources: [`127.0.0.1:${pbx.port}`] },
   });
   const alice = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'alice');
   const dave = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'dave');
@@ -74,11 +73,11 @@ t.test('device to call server', async (t) => {
   });
 
   await t.test('BYE from the call server ends the device leg', async (t) => {
-    const hangup = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1', { autoAnswer: true });
+    const hangup = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1');
     const gw2 = await startGateway(t, {
       node: { id: 'calls-b' },
       auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
-      callServers: { probeIntervalS: 1, servers: [`sip:127.0.0.1:${hangup.port};transport=tcp`], trustedSources: [`127.0.0.1:${hangup.port}`] },
+      callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${hangup.port};transport=tcp`], trustedSources: [`127.0.0.1:${hangup.port}`] },
     });
     const dev = await Device.connect({ port: gw2.sipPort, transport: 'tcp' }, 'alice');
     t.teardown(() => dev.close());

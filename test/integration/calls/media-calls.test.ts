@@ -58,7 +58,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
         auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
         sip: { tls: { keyFile: pki.server.keyPath, certFile: pki.server.chainPath } },
         callServers: {
-          probeIntervalS: 3600,
+          probeIntervalS: 0,
           servers: [`sip:127.0.0.1:${callServerPort};transport=tcp`],
           trustedSources: [`127.0.0.1:${callServerPort}`, `127.0.0.1:${pbxOut}`],
         },
@@ -75,7 +75,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
     placeCall(alice, { uri: 'sip:1000@127.0.0.1', password: 'alice-secret', sdp: deviceSdp(sdpPort, o.srtp ?? true), ...o });
 
   await t.test('SRTP device to call server: RTP and rtpengine toward the call server, SRTP back; BYE from the device', async (t) => {
-    const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
+    const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true });
     const { alice } = await gatewayWith(pbx.port);
     const c = await call(alice, 40100);
     t.equal(c.final.status, 200, `answered (${c.final.status} ${c.final.reason})`);
@@ -99,7 +99,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
   });
 
   await t.test('BYE from the call server leaves no session', async (t) => {
-    const pbx = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1', { autoAnswer: true });
+    const pbx = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1');
     const { alice } = await gatewayWith(pbx.port);
     const bye = alice.client.waitForRequest('BYE', 10_000);
     alice.client.onRequest((req, reply) => {
@@ -113,7 +113,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
   });
 
   await t.test('CANCEL before answer leaves no session', async (t) => {
-    const pbx = await startSippUas(t, 'proxy-uas-ring-cancel.xml', 0, 't1', { autoAnswer: true });
+    const pbx = await startSippUas(t, 'proxy-uas-ring-cancel.xml', 0, 't1');
     const { alice } = await gatewayWith(pbx.port);
     const c = await call(alice, 40104, { cancelAfterMs: 300 });
     t.equal(c.final.status, 487, 'the device gets 487');
@@ -123,7 +123,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
   });
 
   await t.test('486 from the call server leaves no session', async (t) => {
-    const pbx = await startSippUas(t, 'proxy-uas-busy.xml', 0, 't1', { autoAnswer: true });
+    const pbx = await startSippUas(t, 'proxy-uas-busy.xml', 0, 't1');
     const { alice } = await gatewayWith(pbx.port);
     const c = await call(alice, 40106);
     t.equal(c.final.status, 486, 'busy passed back to the device');
@@ -131,7 +131,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
   });
 
   await t.test('a hold re-INVITE is re-offered through rtpengine; no session after BYE', async (t) => {
-    const pbx = await startSippUas(t, 'drachtio-uas-reinvite.xml', 0, 't1', { autoAnswer: true, traceMessages: true });
+    const pbx = await startSippUas(t, 'drachtio-uas-reinvite.xml', 0, 't1', { traceMessages: true });
     const { alice } = await gatewayWith(pbx.port);
     const c = await call(alice, 40108);
     t.equal(c.final.status, 200);
@@ -164,7 +164,7 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
   });
 
   await t.test('a device on a local network, not behind NAT, bypasses rtpengine', async (t) => {
-    const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
+    const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true });
     const { alice } = await gatewayWith(pbx.port, { localNetworks: ['127.0.0.0/8'] });
     const offer = deviceSdp(40112, true);
     const c = await call(alice, 40112);
