@@ -91,6 +91,7 @@ export class SipedgeApp {
       const host = /^[a-z]+\/(.*):\d+$/i.exec(hp)?.[1];
       if (host !== undefined) this.options.gateway?.allowed.add(host);
     }
+    this.router?.setListeningPoints(result.hostports);
     this.connected = true;
     this.log.info({ ...result, server: `${this.options.drachtio.host}:${this.options.drachtio.port}` }, 'app connected to drachtio server');
     return result;

@@ -22,6 +22,11 @@ export class CallRouter {
     void this.route(req, res).catch((err: unknown) => failCall(this.ctx, res, err));
   };
 
+  /** The listening points the drachtio server advertised once connected (for the Contact toward TLS devices). */
+  setListeningPoints(hostports: readonly string[]): void {
+    this.ctx.contacts.setListeningPoints(hostports);
+  }
+
   get activeCalls(): number {
     return this.ctx.calls.activeCalls;
   }

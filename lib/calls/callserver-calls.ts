@@ -87,7 +87,13 @@ export async function routeCallServerInvite(ctx: RoutingContext, req: Srf.SrfReq
     if (cancelled) return;
     let ringing = false;
     const opts = {
-      headers: { ...passThroughHeaders(req.headers), From: withoutTag(req.get('From')), To: req.get('To') },
+      headers: {
+        ...passThroughHeaders(req.headers),
+        From: withoutTag(req.get('From')),
+        To: req.get('To'),
+        // One Contact serves every fork: the TLS one only when every device is reached over TLS.
+        ...(targets.every((t) => t.viaPeer === undefined && t.bindings.every((b) => b.transport === 'tls')) ? ctx.contacts.towardDevice('tls') : {}),
+      },
       ...(offer === undefined ? {} : { localSdpB: offer }),
       localSdpA: (sdp: string) => (sdp ? media.answer(sdp) : sdp),
       timeout: ctx.ringTimeoutS,

@@ -81,7 +81,10 @@ export async function routeDeviceInvite(ctx: RoutingContext, req: Srf.SrfRequest
       headers,
       ...(offer === undefined ? {} : { localSdpB: offer }),
       localSdpA: (sdp: string) => (sdp ? media.answer(sdp) : sdp),
-      responseHeaders: (uacRes: { headers: Record<string, string> }) => passThroughHeaders(uacRes.headers),
+      responseHeaders: (uacRes: { headers: Record<string, string> }) => ({
+        ...passThroughHeaders(uacRes.headers),
+        ...ctx.contacts.towardDevice(req.protocol, (req as { receivedOn?: string }).receivedOn),
+      }),
       passFailure: false,
     };
     const outcome = await ctx.callServers.sendWithFailover<Attempt>(

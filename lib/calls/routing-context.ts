@@ -8,6 +8,7 @@ import type { RegistrationStore } from '../store/registration-store.js';
 import type { CallMetrics } from './call-metrics.js';
 import type { CallRegistry } from './call-registry.js';
 import type { PeerDirectory } from './call-targets.js';
+import type { LocalContacts } from './local-contact.js';
 
 export interface RoutingContext {
   srf: Srf;
@@ -20,6 +21,7 @@ export interface RoutingContext {
   calls: CallRegistry;
   metrics: CallMetrics;
   peers: PeerDirectory;
+  contacts: LocalContacts;
   /** A call server that sends nothing back within this long is skipped for the next one. */
   failoverTimeoutMs: number;
   ringTimeoutS: number;

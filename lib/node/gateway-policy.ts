@@ -21,6 +21,7 @@ import { CallMetrics } from '../calls/call-metrics.js';
 import { CallRegistry } from '../calls/call-registry.js';
 import { CallRouter } from '../calls/call-router.js';
 import { parsePeers } from '../calls/call-targets.js';
+import { LocalContacts } from '../calls/local-contact.js';
 import { trustedSourcesFrom } from '../calls/trusted-sources.js';
 import { createMediaService, type SipedgeMediaService } from '../media/media-service.js';
 
@@ -93,6 +94,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
           calls,
           metrics: callMetrics,
           peers,
+          contacts: new LocalContacts(),
           failoverTimeoutMs: config.callServers.failoverTimeoutS * 1000,
           ringTimeoutS: config.callServers.ringTimeoutS,
           retryAfterS: config.registrar.retryAfterS,
