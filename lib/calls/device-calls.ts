@@ -11,7 +11,7 @@ import { aorOf, safeParseUri } from '../registrar/register-input.js';
 import { StoreUnavailableError } from '../store/registration-store.js';
 import { DialogBridge, sessionExpiresOf, statusOf, type BridgeDialog } from './dialog-bridge.js';
 import { CALL_SERVER_PARTY, deviceOfRequest } from './media-parties.js';
-import { passThroughHeaders, withoutTag } from './passthrough-headers.js';
+import { passThroughHeaders, supportsOption, without100rel, withoutTag } from './passthrough-headers.js';
 import type { RoutingContext } from './routing-context.js';
 
 const DIRECTION = 'device-to-callserver' as const;
@@ -77,14 +77,18 @@ export async function routeDeviceInvite(ctx: RoutingContext, req: Srf.SrfRequest
     if (cancelled) return;
 
     const headers = { ...passThroughHeaders(req.headers), From: withoutTag(req.get('From')), To: req.get('To') };
+    const deviceDoes100rel = supportsOption((n) => req.get(n), '100rel');
     const opts = {
       headers,
       ...(offer === undefined ? {} : { localSdpB: offer }),
       localSdpA: (sdp: string) => (sdp ? media.answer(sdp) : sdp),
-      responseHeaders: (uacRes: { headers: Record<string, string> }) => ({
-        ...passThroughHeaders(uacRes.headers),
-        ...ctx.contacts.towardDevice(req.protocol, (req as { receivedOn?: string }).receivedOn),
-      }),
+      responseHeaders: (uacRes: { headers: Record<string, string> }) => {
+        const h = passThroughHeaders(uacRes.headers);
+        return {
+          ...(deviceDoes100rel ? h : without100rel(h)),
+          ...ctx.contacts.towardDevice(req.protocol, (req as { receivedOn?: string }).receivedOn),
+        };
+      },
       passFailure: false,
     };
     const outcome = await ctx.callServers.sendWithFailover<Attempt>(

@@ -41,3 +41,27 @@ export function passThroughHeaders(headers: Readonly<Record<string, string>>): R
 export function withoutTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;>,\s]*/i, '');
 }
+
+/** True when a request's Supported or Require lists the option tag (RFC 3261 20.37 / 20.32). */
+export function supportsOption(get: (name: string) => string | undefined, tag: string): boolean {
+  const re = new RegExp(`(^|,)\\s*${tag}\\s*(,|$)`, 'i');
+  return re.test(get('Supported') ?? '') || re.test(get('Require') ?? '');
+}
+
+/**
+ * Response headers for a leg whose request did not offer 100rel: reliable provisionals (RFC 3262) are agreed per
+ * leg, so the other leg's `Require: 100rel` must not reach it (srf would then send that leg a reliable 1xx it
+ * never asked for).
+ */
+export function without100rel(headers: Record<string, string>): Record<string, string> {
+  const name = Object.keys(headers).find((h) => h.toLowerCase() === 'require');
+  if (name === undefined) return headers;
+  const rest = (headers[name] as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s.toLowerCase() !== '100rel');
+  const out = { ...headers };
+  if (rest.length === 0) delete out[name];
+  else out[name] = rest.join(', ');
+  return out;
+}

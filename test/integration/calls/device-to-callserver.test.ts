@@ -18,7 +18,8 @@ t.test('device to call server', async (t) => {
   const usersFile = join(dir, 'users.json');
   await addUser(usersFile, REALM, 'alice', 'alice-secret');
   await addUser(usersFile, REALM, 'dave', 'dave-secret');
-  const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true });
+  // -aa: SIPp answers in-dialog INFO by itself (the DTMF relay check).
+  const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
   const gw = await startGateway(t, {
     node: { id: 'calls-a' },
     auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
@@ -59,6 +60,8 @@ t.test('device to call server', async (t) => {
     t.ok(c.provisional.some((p) => p.status === 180), 'ringing relayed');
     t.match(c.final.body, /m=audio \d+ RTP\/AVP/, 'answer SDP relayed');
     await ack(alice, c);
+    const info = await inDialog(alice, c, 'INFO', { body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
+    t.equal(info.status, 200, 'in-dialog INFO (DTMF) relayed and answered');
     const bye = await inDialog(alice, c, 'BYE');
     t.equal(bye.status, 200, 'BYE answered');
     const result = await pbx.finish(10_000);
@@ -70,6 +73,8 @@ t.test('device to call server', async (t) => {
     t.notOk(/Proxy-Authorization/i.test(invite.split('\r\n\r\n')[0] ?? ''), "the device's credentials stay on the gateway");
     t.match(invite, /From: <sip:alice@127\.0\.0\.1>/, 'caller identity in From');
     t.ok(log.includes('BYE sip:'), 'the call server got the BYE');
+    const infoMsg = log.slice(log.indexOf('INFO sip:'));
+    t.ok(log.includes('INFO sip:') && /Content-Type: application\/dtmf-relay/i.test(infoMsg) && infoMsg.includes('Signal=5'), 'the call server got the INFO with its body');
   });
 
   await t.test('BYE from the call server ends the device leg', async (t) => {

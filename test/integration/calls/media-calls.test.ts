@@ -150,6 +150,23 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
     t.notMatch(sdpOf(reinvite, /INVITE sip:/), /a=crypto/, 'in plain RTP');
   });
 
+  await t.test('early media: a reliable 183 with SDP reaches a device without 100rel as a plain 183 through rtpengine', async (t) => {
+    const pbx = await startSippUas(t, 'drachtio-uas-100rel.xml', 0, 't1');
+    const { alice } = await gatewayWith(pbx.port);
+    const c = await call(alice, 40114);
+    t.equal(c.final.status, 200, `answered (${c.final.status})`);
+    const early = c.provisional.find((p) => p.status === 183);
+    t.ok(early, 'the device got the 183');
+    t.ok(inRange(mediaOf(early?.body ?? '').port), 'with early media from rtpengine');
+    t.match(early?.body ?? '', /a=crypto:/, 'in SRTP');
+    t.notMatch(early?.raw ?? '', /^Require:.*100rel/im, 'not reliable: the device did not offer 100rel');
+    await ack(alice, c);
+    t.equal((await inDialog(alice, c, 'BYE')).status, 200);
+    const r = await pbx.finish(10_000);
+    t.equal(r.successful, 1, `the call server's reliable 183 was PRACKed by the gateway (${r.errors})`);
+    t.same(await noSessionLeft(rtp), [], 'no rtpengine session left');
+  });
+
   await t.test('call server to device: the device is offered SRTP through rtpengine', async (t) => {
     const { gw, alice, pbxOut } = await gatewayWith(await freePort('both'));
     const taken = takeCalls(alice, { answer: true, sdp: deviceSdp(40110, true) });
