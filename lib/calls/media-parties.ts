@@ -15,10 +15,10 @@ export function deviceOfRequest(req: Srf.SrfRequest, user: string | undefined): 
   let natted = false;
   try {
     const via = req.getParsedHeader('Via')[0];
-    if (via !== undefined && via.host !== source) natted = true;
+    if (via !== undefined && bare(via.host) !== bare(source)) natted = true;
     const contact = req.getParsedHeader('Contact')[0];
     const host = contact === undefined ? undefined : safeParseUri(contact.uri)?.host;
-    if (host !== undefined && host !== source) natted = true;
+    if (host !== undefined && bare(host) !== bare(source)) natted = true;
   } catch {
     natted = true; // unparsable Via/Contact: assume the worst (anchor)
   }
@@ -27,9 +27,16 @@ export function deviceOfRequest(req: Srf.SrfRequest, user: string | undefined): 
 
 /** A registered device, from its binding (the REGISTER's source address against its Contact). */
 export function deviceOfBinding(b: Binding, user: string | undefined): MediaParty {
-  const u = safeParseUri(b.uri) as { host?: string; port?: string | number } | undefined;
-  const contactPort = u?.port === undefined || u.port === '' ? undefined : Number(u.port);
+  const u = safeParseUri(b.uri) as { host?: string; port?: string | number | null } | undefined;
+  // srf gives NaN for a Contact without a port: then it is the default 5060 (RFC 3263), not a mismatch.
+  const given = u?.port === undefined || u.port === null || u.port === '' ? NaN : Number(u.port);
+  const contactPort = Number.isFinite(given) ? given : 5060;
   // Over TCP/TLS the source port is an ephemeral one whatever the Contact says; only UDP ports tell NAT.
-  const natted = u?.host !== b.address || (b.transport === 'udp' && contactPort !== undefined && contactPort !== b.port);
+  const natted = u?.host === undefined || bare(u.host) !== bare(b.address) || (b.transport === 'udp' && contactPort !== b.port);
   return { side: 'device', ...(user === undefined ? {} : { user }), sourceAddress: b.address, natted };
+}
+
+/** IPv6 references lose their brackets, so that a Contact host compares with a socket address. */
+function bare(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1).toLowerCase() : host.toLowerCase();
 }

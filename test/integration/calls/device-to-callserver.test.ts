@@ -5,9 +5,9 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addUser } from '../../../lib/auth/user-directory.js';
-import { Device, startGateway } from '../../helpers/gateway.js';
+import { authorizationFor, challengesOf, Device, startGateway } from '../../helpers/gateway.js';
 import { ack, deviceSdp, inDialog, placeCall } from '../../helpers/device-calls.js';
-import { headerValue } from '../../helpers/sip-message.js';
+import { buildRequest, headerValue, type HeaderList } from '../../helpers/sip-message.js';
 import { startSippUas } from '../../helpers/sipp.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
@@ -75,6 +75,46 @@ t.test('device to call server', async (t) => {
     t.ok(log.includes('BYE sip:'), 'the call server got the BYE');
     const infoMsg = log.slice(log.indexOf('INFO sip:'));
     t.ok(log.includes('INFO sip:') && /Content-Type: application\/dtmf-relay/i.test(infoMsg) && infoMsg.includes('Signal=5'), 'the call server got the INFO with its body');
+  });
+
+  await t.test('an out-of-dialog MESSAGE from a device is proxied to the call server', async (t) => {
+    const im = await startSippUas(t, 'uas-message.xml', 0, 't1', { traceMessages: true });
+    const gw3 = await startGateway(t, {
+      node: { id: 'calls-c' },
+      auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
+      callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${im.port};transport=tcp`], trustedSources: [`127.0.0.1:${im.port}`] },
+    });
+    const dev = await Device.connect({ port: gw3.sipPort, transport: 'tcp' }, 'alice');
+    t.teardown(() => dev.close());
+    t.equal((await dev.registerWithAuth('alice-secret')).res.status, 200);
+    const uri = 'sip:1000@127.0.0.1';
+    const message = (cseq: number, extra: HeaderList) =>
+      dev.client.request((ctx) =>
+        buildRequest({
+          method: 'MESSAGE',
+          uri,
+          transport: ctx.transport,
+          sentBy: ctx.sentBy,
+          from: '<sip:alice@127.0.0.1>',
+          fromTag: 'im1',
+          to: `<${uri}>`,
+          callId: 'im-call@device',
+          cseq,
+          headers: extra,
+          body: 'hello',
+          contentType: 'text/plain',
+        }),
+      );
+    const first = await message(1, []);
+    t.equal(first.status, 407, 'challenged');
+    const c = challengesOf(first)[0]!;
+    const second = await message(2, [['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'MESSAGE', uri)]]);
+    t.equal(second.status, 200, 'the call server accepted it');
+    const r = await im.finish(5000);
+    t.equal(r.successful, 1, `the call server got one MESSAGE (${r.errors})`);
+    const log = await readFile(join(im.logDir, 'messages.log'), 'utf8');
+    t.match(log, /^MESSAGE sip:1000@127\.0\.0\.1 SIP\/2\.0/m, 'proxied to the call server with its Request-URI');
+    t.match(log, /\r?\n\r?\nhello/, 'with its body');
   });
 
   await t.test('BYE from the call server ends the device leg', async (t) => {
