@@ -78,7 +78,9 @@ export async function routeCallServerInvite(ctx: RoutingContext, req: Srf.SrfReq
   if (cancelled) return;
 
   const fromTag = req.getParsedHeader('From').params?.['tag'] as string | undefined;
-  const devices = targets.flatMap((t: CallTarget) => t.bindings.map((b) => deviceOfBinding(b, found.user)));
+  // Media for devices rung through a peer is the peer's business (it anchors toward its own devices), so only
+  // this node's devices count here: a call rung only through peers is not anchored twice.
+  const devices = targets.filter((t) => t.viaPeer === undefined).flatMap((t: CallTarget) => t.bindings.map((b) => deviceOfBinding(b, found.user)));
   const media = ctx.media.forCall(req.get('Call-ID'), fromTag ?? '', CALL_SERVER_PARTY, devices);
   let handedOver = false;
   try {
