@@ -18,6 +18,9 @@ export function resolveConfig(input: unknown): SipedgeConfig {
   if (config.sip.timers.t2Ms < config.sip.timers.t1Ms) {
     throw new ConfigError('sip.timers.t2Ms', 'must be >= t1Ms (RFC 3261 17.1.2.2)');
   }
+  const probe = config.callServers.probeIntervalS;
+  if (probe > 0 && probe < 1) throw new ConfigError('callServers.probeIntervalS', `must be 0 (no probing) or >= 1, got ${probe}`);
+  if (config.media.portMax < config.media.portMin) throw new ConfigError('media.portMax', 'must be >= media.portMin');
   return config;
 }
 

@@ -53,10 +53,13 @@ t.test('duplicates are refused', async (t) => {
   t.throws(() => parseCallServers(['sip:a.example.com:5060;weight=1', 'sip:A.example.com:5060;weight=2']), /callServers\.servers\[1\]: same server as callServers\.servers\[0\]/);
 });
 
-t.test('config: defaults and the 1 s minimum interval', async (t) => {
+t.test('config: defaults, 0 = no probing, else a 1 s minimum interval', async (t) => {
   const c = resolveConfig({});
-  t.same(c.callServers, { probeIntervalS: 30, probeTimeoutS: 5, servers: [] });
+  t.same(c.callServers, { probeIntervalS: 30, probeTimeoutS: 5, servers: [], trustedSources: [], ringTimeoutS: 120, failoverTimeoutS: 3 });
   t.equal(resolveConfig({ callServers: { probeIntervalS: 1 } }).callServers.probeIntervalS, 1);
-  t.throws(() => resolveConfig({ callServers: { probeIntervalS: 0.5 } }), /callServers\.probeIntervalS/);
+  t.equal(resolveConfig({ callServers: { probeIntervalS: 0 } }).callServers.probeIntervalS, 0);
+  t.throws(() => resolveConfig({ callServers: { probeIntervalS: 0.5 } }), /callServers\.probeIntervalS: must be 0 \(no probing\) or >= 1/);
+  t.throws(() => resolveConfig({ callServers: { probeIntervalS: -1 } }), /callServers\.probeIntervalS/);
+  t.throws(() => resolveConfig({ media: { portMin: 30000, portMax: 20000 } }), /media\.portMax/);
   t.throws(() => resolveConfig({ callServers: { servers: [5] } }), /callServers\.servers\[0\]/);
 });
