@@ -69,6 +69,9 @@ export const configSchema: FieldSchema = {
             connectTimeoutS: { type: 'number', default: 10, min: 0.1, max: 300 },
           },
         },
+        // DSCP of SIP signalling (24 = CS3, the vendor default; 0 leaves packets unmarked). Needs the native
+        // helper built by `npm run build` (native/sockopt); without it the node warns and sends unmarked.
+        dscp: { type: 'number', default: 24, integer: true, min: 0, max: 63 },
         timers: {
           type: 'object',
           fields: {
@@ -248,6 +251,7 @@ export interface SipedgeConfig {
       maxWriteBacklogBytes: number;
       connectTimeoutS: number;
     };
+    dscp: number;
     timers: { t1Ms: number; t2Ms: number; t4Ms: number };
     overload: { maxPendingRequests: number; maxEventLoopLagMs: number; retryAfterS: number };
   };

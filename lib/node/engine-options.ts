@@ -42,6 +42,7 @@ export async function engineOptionsFrom(config: SipedgeConfig): Promise<Omit<Sip
         maxWriteBacklogBytes: limits.maxWriteBacklogBytes,
         connectTimeoutMs: limits.connectTimeoutS * 1000,
       },
+      tos: config.sip.dscp << 2,
     },
     timers: { t1: timers.t1Ms, t2: timers.t2Ms, t4: timers.t4Ms },
     overload,

@@ -12,6 +12,7 @@ import type { ConnectionCloseReason, ConnectionInfo, Flow } from './types.js';
 import type { TransportLimits } from './transport-config.js';
 import type { ConnectionTable } from './connection-table.js';
 import type { FramerLimits, FramingError } from './stream-framer.js';
+import { applyTos, descriptorOf, readTos } from './socket-tos.js';
 import { StreamConnection, type ConnectionOwner, type SendCallback } from './stream-connection.js';
 import { normalizeAddress } from './address.js';
 
@@ -37,6 +38,8 @@ export interface StreamTransportContext {
   logger: Logger;
   metrics: EngineMetrics;
   clock: Clock;
+  /** TOS byte for signalling (0: unmarked); set on the listener (accepted sockets inherit it) and on outbound sockets. */
+  tos: number;
 }
 
 /** How long a connection closed after a framing error may take to flush its answer. */
@@ -60,6 +63,7 @@ export abstract class StreamTransport implements ConnectionOwner {
   protected readonly table: ConnectionTable<StreamConnection>;
   protected readonly limits: TransportLimits;
   private readonly sink: StreamSink;
+  private readonly tos: number;
   private server: Server | undefined;
   /** This transport's connections, for the sweep. */
   private readonly conns = new Set<StreamConnection>();
@@ -83,6 +87,7 @@ export abstract class StreamTransport implements ConnectionOwner {
     this.table = ctx.table;
     this.limits = ctx.limits;
     this.sink = ctx.sink;
+    this.tos = ctx.tos;
     this.framerLimits = { maxMessageBytes: ctx.limits.maxMessageBytes, maxHeaders: ctx.limits.maxHeaders };
     this.maxWriteBacklogBytes = ctx.limits.maxWriteBacklogBytes;
     this.sweepInterval = Math.max(1, Math.min(1000, Math.floor(config.idleTimeoutMs / 4)));
@@ -111,6 +116,11 @@ export abstract class StreamTransport implements ConnectionOwner {
     return this.bound;
   }
 
+  /** The listener's TOS byte as the OS reports it (accepted connections inherit it); undefined if unreadable. */
+  get listenerTos(): number | undefined {
+    return this.server === undefined ? undefined : readTos(this.server);
+  }
+
   async start(): Promise<void> {
     const server = this.createServer();
     server.on('connection', (socket: Socket) => this.onRawConnection(socket));
@@ -125,6 +135,7 @@ export abstract class StreamTransport implements ConnectionOwner {
       });
     });
     this.server = server;
+    applyTos(server, this.tos);
     const addr = server.address();
     if (addr !== null && typeof addr === 'object') this.bound = { address: addr.address, port: addr.port };
     this.sweepTimer = this.clock.setTimer(this.sweepInterval, this.sweepNow);
@@ -295,11 +306,24 @@ export abstract class StreamTransport implements ConnectionOwner {
   private connect(host: string, port: number): StreamConnection {
     const socket = this.openSocket(host, port);
     socket.setNoDelay(true);
+    if (this.tos > 0) this.markOutbound(socket);
     const conn = new StreamConnection(this, socket, false);
     conn.awaitConnect(this.connectedEvent);
     this.table.add(conn, host, port);
     this.conns.add(conn);
     return conn;
+  }
+
+  /** An outbound socket gets its descriptor once connecting starts (TLS: on the TCP socket below it). */
+  private markOutbound(socket: Socket): void {
+    const mark = (): void => {
+      if (!applyTos(socket, this.tos)) {
+        const raw = (socket as unknown as { _parent?: Socket })._parent;
+        if (raw) applyTos(raw, this.tos);
+      }
+    };
+    if (descriptorOf(socket) !== undefined) mark();
+    else socket.once('connect', mark);
   }
 
   private lingerSocket(socket: Socket): void {

@@ -58,6 +58,8 @@ export interface TransportConfig {
   tcp: TcpConfig;
   tls: TlsConfig;
   limits: TransportLimits;
+  /** TOS byte of SIP signalling (DSCP << 2; 0 leaves sockets unmarked). */
+  tos: number;
 }
 
 /** Any subset of TransportConfig; missing values take the defaults. */
@@ -66,6 +68,7 @@ export interface TransportConfigInput {
   tcp?: Partial<TcpConfig>;
   tls?: Partial<TlsConfig>;
   limits?: Partial<TransportLimits>;
+  tos?: number;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 1_200_000;
@@ -95,6 +98,7 @@ export const DEFAULT_TRANSPORT_CONFIG: Readonly<TransportConfig> = Object.freeze
     rejectUnauthorized: true,
   }),
   limits: DEFAULT_LIMITS,
+  tos: 0,
 });
 
 /** A complete config from a partial one. */
@@ -105,5 +109,6 @@ export function withTransportDefaults(input: TransportConfigInput = {}): Transpo
     tcp: { ...d.tcp, ...input.tcp },
     tls: { ...d.tls, ...input.tls },
     limits: { ...d.limits, ...input.limits },
+    tos: input.tos ?? d.tos,
   };
 }

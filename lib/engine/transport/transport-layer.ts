@@ -27,6 +27,7 @@ import type { StreamSink, StreamTransport, StreamTransportContext } from './stre
 import { TcpTransport } from './tcp-transport.js';
 import { TlsTransport } from './tls-transport.js';
 import { UdpTransport, type DatagramSink } from './udp-transport.js';
+import { sockoptAddon } from './socket-tos.js';
 import { stampVia } from './via-stamp.js';
 
 export interface TransportLayerDeps {
@@ -101,8 +102,12 @@ export class TransportLayer extends EventEmitter implements StreamSink, Datagram
       logger: this.logger,
       metrics: this.metrics,
       clock: this.clock,
+      tos: c.tos,
     };
-    const udp = c.udp.enabled ? new UdpTransport(c.udp, this, this.logger) : undefined;
+    if (c.tos > 0 && sockoptAddon() === null) {
+      this.logger.warn({ dscp: c.tos >> 2 }, 'signalling DSCP not applied: the native helper (native/sockopt) is not built; run npm run build');
+    }
+    const udp = c.udp.enabled ? new UdpTransport(c.udp, this, this.logger, c.tos) : undefined;
     const tcp = c.tcp.enabled ? new TcpTransport(c.tcp, ctx) : undefined;
     const tls = c.tls.enabled ? new TlsTransport(c.tls, ctx) : undefined;
     const results = await Promise.allSettled([udp?.start(), tcp?.start(), tls?.start()]);
@@ -142,6 +147,11 @@ export class TransportLayer extends EventEmitter implements StreamSink, Datagram
   }
 
   /** Port a transport listens on, or undefined when it is not running. */
+  /** TOS byte of each listening socket as the OS reports it (DSCP marking check; undefined when unreadable). */
+  signallingTos(): { udp?: number; tcp?: number; tls?: number } {
+    return { udp: this.udp?.socketTos, tcp: this.tcp?.listenerTos, tls: this.tls?.listenerTos };
+  }
+
   portOf(transport: 'udp' | 'tcp' | 'tls'): number | undefined {
     return this.listening.find((l) => l.transport === transport)?.port;
   }

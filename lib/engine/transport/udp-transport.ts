@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Flow } from './types.js';
 import type { UdpConfig } from './transport-config.js';
 import { normalizeAddress } from './address.js';
+import { applyTos, readTos } from './socket-tos.js';
 
 export interface DatagramSink {
   datagram(data: Buffer, flow: Flow): void;
@@ -23,10 +24,16 @@ export class UdpTransport {
     private readonly config: UdpConfig,
     private readonly sink: DatagramSink,
     private readonly logger: Logger,
+    private readonly tos = 0,
   ) {}
 
   get address(): { address: string; port: number } | undefined {
     return this.socket === undefined ? undefined : { address: this.localAddress, port: this.localPort };
+  }
+
+  /** The socket's TOS byte as the OS reports it; undefined if unreadable. */
+  get socketTos(): number | undefined {
+    return this.socket === undefined ? undefined : readTos(this.socket);
   }
 
   async start(): Promise<void> {
@@ -38,6 +45,7 @@ export class UdpTransport {
         resolve();
       });
     });
+    applyTos(socket, this.tos);
     const addr = socket.address();
     this.localAddress = normalizeAddress(addr.address);
     this.localPort = addr.port;
