@@ -12,6 +12,10 @@ DEPS=(
   openssl:openssl
   redis-server:redis-server
   rtpengine:rtpengine-daemon
+  # The native DSCP helper (native/sockopt) is compiled by node-gyp.
+  make:make
+  g++:g++
+  python3:python3
 )
 # Packages that ship a system service the tests must not have running (they start their own).
 SERVICES=(redis-server:redis-server rtpengine-daemon:rtpengine-daemon)
