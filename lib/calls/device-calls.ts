@@ -94,7 +94,8 @@ export async function routeDeviceInvite(ctx: RoutingContext, req: Srf.SrfRequest
     const outcome = await ctx.callServers.sendWithFailover<Attempt>(
       async (server) => {
         if (cancelled) return { status: 487 };
-        const r = await attempt(ctx, req, res, callServerTarget(server, req.uri), opts);
+        // srf fills in the options object it is given: every attempt gets its own copy.
+        const r = await attempt(ctx, req, res, callServerTarget(server, req.uri), { ...opts, headers: { ...headers } });
         ctx.metrics.attempt(server.name, 'uas' in r ? 'answered' : 'abandoned' in r && r.abandoned ? 'abandoned' : r.status);
         return r;
       },
