@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
+import { benchCalls } from './calls.js';
 import { benchDrachtio } from './drachtio.js';
 import { benchEngineCore, type Row } from './engine-core.js';
 import { benchRegistrar } from './registrar.js';
@@ -12,6 +13,7 @@ const sections: Record<string, (log: (s: string) => void) => Promise<Row[]>> = {
   'engine-core': benchEngineCore,
   drachtio: benchDrachtio,
   registrar: benchRegistrar,
+  calls: benchCalls,
 };
 
 function table(rows: Row[]): string {
