@@ -75,8 +75,8 @@ async function startBenchRtpengine(host: BenchHost): Promise<Rtpengine> {
   host.teardown(() => client.close());
   const ng = (command: 'ping' | 'list', params: Record<string, unknown> = {}): Promise<NgReply> =>
     client[command]({ host: HOST, port: ngPort }, params);
-  // rtpengine's default log level (6, info) writes several lines per ng command to stderr; at a few hundred calls/s
-  // that alone delays its ng replies past the node's 1 s ngTimeoutMs, so the bench runs it at warning level.
+  // The node launcher's own arguments (warning log level included: at info level rtpengine writes several lines per
+  // ng command).
   const args = rtpengineArgs(
     {
       launch: { enabled: true, binary: 'rtpengine', interface: HOST, ngPort },
@@ -84,7 +84,6 @@ async function startBenchRtpengine(host: BenchHost): Promise<Rtpengine> {
       portMax: MEDIA_PORT_MAX,
       dscp: 46,
     },
-    ['--log-level=4'],
   );
   const proc = startProcess(host, 'rtpengine', args, { debianPackage: 'rtpengine-daemon', stopGraceMs: 2000 });
   const deadline = Date.now() + 10_000;
@@ -205,7 +204,9 @@ async function benchMode(
       },
     }),
   );
-  const node = startProcess(host, process.execPath, [join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
+  // SIPEDGE_BENCH_NODE_ARGS: extra node flags for the node under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env['SIPEDGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const node = startProcess(host, process.execPath, [...nodeArgs, join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
   const started = await node.waitForOutput(/^(\{.*"msg":"sipedge node started".*\})$/m, 20000);
   const adminPort = (JSON.parse(started[1]!) as { admin?: { port: number } }).admin?.port ?? 0;
   try {
@@ -304,9 +305,16 @@ export async function benchCalls(log: (s: string) => void): Promise<Row[]> {
     const injection = writeUsers(usersFile);
     const rtp = await startBenchRtpengine(host);
     const uas = await startSippUas(host, 'uas-answer', 0, 't1', { timeoutS: 900 });
-    rows.push(...(await benchMode(host, dir, { name: 'anchored', rate: 500, capacityTarget: '>= 500/s', capacityCalls: 4000 }, usersFile, injection, rtp, uas, log)));
-    rows.push(...(await benchMode(host, dir, { name: 'bypass', rate: 1000, capacityTarget: '>= 1,000/s', capacityCalls: 8000 }, usersFile, injection, rtp, uas, log)));
-    rows.push(...(await benchMode(host, dir, { name: 'anchored-digest', rate: 500, capacityTarget: '', inviteDigest: true }, usersFile, injection, rtp, uas, log)));
+    // SIPEDGE_BENCH_CALLS_MODES: a comma-separated subset of the modes (profiling one of them).
+    const only = process.env['SIPEDGE_BENCH_CALLS_MODES']?.split(',');
+    const modes: Mode[] = [
+      { name: 'anchored', rate: 500, capacityTarget: '>= 500/s', capacityCalls: 4000 },
+      { name: 'bypass', rate: 1000, capacityTarget: '>= 1,000/s', capacityCalls: 8000 },
+      { name: 'anchored-digest', rate: 500, capacityTarget: '', inviteDigest: true },
+    ];
+    for (const mode of modes) {
+      if (only === undefined || only.includes(mode.name)) rows.push(...(await benchMode(host, dir, mode, usersFile, injection, rtp, uas, log)));
+    }
     const left = (await rtp.sessions()).length;
     log(`rtpengine sessions after all runs: ${left}`);
     rows.push({ what: 'rtpengine sessions left after all runs (ng list)', value: String(left), target: '0' });

@@ -9,6 +9,7 @@ import type { Registrar } from '../registrar/registrar.js';
 import type { RequestAdmission } from '../registrar/request-admission.js';
 import type { CallRouter } from '../calls/call-router.js';
 import { answerOptionsProbes } from './options-keepalive.js';
+import { snapshotProcessEnv } from './process-env-snapshot.js';
 import { methodRouting, type RequestHandler } from './srf-routing.js';
 import { connectSrf, disconnectSrf, type DrachtioEndpoint } from './srf-connection.js';
 
@@ -48,6 +49,7 @@ export class SipedgeApp {
   private stopping = false;
 
   constructor(private readonly options: SipedgeAppOptions) {
+    snapshotProcessEnv();
     this.log = options.logger.child({ component: 'app' });
     const gw = options.gateway;
     answerOptionsProbes(this.srf, gw && { allowed: gw.allowed, status: gw.foreignHostStatus });

@@ -12,6 +12,9 @@ import { answerFlags, offerFlags, type NgFlagsConfig, type NgParams } from './ng
 import { usesSavp } from './sdp-facts.js';
 import { NgCommandError, type RtpengineInstance, type RtpenginePool } from './rtpengine-pool.js';
 
+/** Tries of a delete before its session is left to rtpengine's own timeout. */
+const DELETE_ATTEMPTS = 3;
+
 export interface RtpengineCallMediaOptions {
   pool: RtpenginePool;
   flags: NgFlagsConfig;
@@ -78,7 +81,10 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
   /** Best-effort removal of a session that never got counted (failed first offer). */
   const discard = async (on: RtpengineInstance): Promise<void> => {
     try {
-      await o.pool.command(on, 'delete', { 'call-id': o.callId, 'delete-delay': 0 });
+      // The offer may have been carried out and only its reply lost: this delete must not be lost too.
+      await o.pool.command(on, 'delete', { 'call-id': o.callId, 'delete-delay': 0 }).catch(() =>
+        o.pool.command(on, 'delete', { 'call-id': o.callId, 'delete-delay': 0 }),
+      );
     } catch (err) {
       // Not found is the normal outcome here; anything else is worth a line.
       o.logger?.debug({ callId: o.callId, rtpengine: on.name, err: (err as Error).message }, 'cleanup after failed offer');
@@ -89,8 +95,7 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
     const params = { ...offerFlags(o.flags, o.a, o.b, savp.b), sdp, 'call-id': o.callId, 'from-tag': aTag };
     const tried = new Set<RtpengineInstance>();
     for (;;) {
-      const candidate = o.pool.pick();
-      if (tried.has(candidate)) throw new MediaUnavailableError('offer: no live rtpengine instance left', 503);
+      const candidate = o.pool.pick(tried);
       tried.add(candidate);
       try {
         const out = sdpOf(await o.pool.command(candidate, 'offer', params), 'offer');
@@ -100,7 +105,7 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
       } catch (err) {
         await discard(candidate);
         const mediaErr = toMediaError(err, 'offer');
-        // Only an unreachable instance (now marked dead) is worth another try elsewhere.
+        // Only an unreachable instance is worth another try elsewhere.
         if (!(err instanceof NgCommandError && err.kind === 'unreachable')) throw mediaErr;
         o.logger?.warn({ callId: o.callId, rtpengine: candidate.name, err: mediaErr.message }, 'offer failed, trying another rtpengine');
       }
@@ -160,8 +165,17 @@ export function createRtpengineCallMedia(o: RtpengineCallMediaOptions): CallMedi
           return;
         }
         try {
-          const reply = await o.pool.command(on, 'delete', { 'call-id': o.callId, 'delete-delay': 0 });
-          if (typeof reply.warning === 'string') o.logger?.debug({ callId: o.callId, warning: reply.warning }, 'rtpengine delete');
+          // A delete lost on the way (or answered too late) would leave the session until rtpengine's own media
+          // timeout: try again before giving up. A repeated delete of a gone call is harmless ("ok" + warning).
+          for (let attempt = 1; ; attempt++) {
+            try {
+              const reply = await o.pool.command(on, 'delete', { 'call-id': o.callId, 'delete-delay': 0 });
+              if (typeof reply.warning === 'string') o.logger?.debug({ callId: o.callId, warning: reply.warning }, 'rtpengine delete');
+              break;
+            } catch (err) {
+              if (attempt >= DELETE_ATTEMPTS || (err as NgCommandError).kind !== 'unreachable') throw err;
+            }
+          }
         } catch (err) {
           o.logger?.warn({ callId: o.callId, rtpengine: on.name, err: (err as Error).message }, 'rtpengine delete failed');
         } finally {

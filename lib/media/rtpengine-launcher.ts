@@ -50,6 +50,8 @@ export function rtpengineArgs(config: LaunchConfig, extraArgs: readonly string[]
     `--port-min=${config.portMin}`,
     `--port-max=${config.portMax}`,
     `--tos=${config.dscp << 2}`,
+    // Warnings and worse: at the default level rtpengine logs every ng command, and this node reads that output.
+    '--log-level=4',
     ...extraArgs,
   ];
 }

@@ -1,7 +1,8 @@
 /**
  * The rtpengine instances this node may anchor media on, with their liveness and this node's session count on each.
- * Every instance is pinged (ng ping) every pingIntervalS: live after a pong, dead after a failed ping or a
- * timed-out/failed command, and then left alone (no new calls) until it answers a ping again. pick() gives the live
+ * Every instance is pinged (ng ping) every pingIntervalS: live after a pong, dead after a failed ping or three
+ * commands failing in a row (one late reply is as likely this node's busy event loop), and then left alone (no new
+ * calls) until it answers a ping again. pick() gives the live
  * instance with the fewest sessions this node opened on it. All commands go through one UDP socket (rtpengine-client)
  * bound to 127.0.0.1 when every instance is on loopback, else to any address; it only ever sends to the configured
  * instances.
@@ -10,6 +11,7 @@ import rtpengineClient, { type NgReply } from 'rtpengine-client';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { isIP } from 'node:net';
+import type { Socket as DgramSocket } from 'node:dgram';
 import { MediaUnavailableError } from './media-contract.js';
 
 const { Client } = rtpengineClient;
@@ -68,7 +70,8 @@ export interface RtpenginePoolOptions {
 export interface RtpenginePool {
   readonly instances: readonly RtpengineInstance[];
   /** The live instance with the fewest sessions (config order breaks ties); throws MediaUnavailableError(503). */
-  pick(): RtpengineInstance;
+  /** The live instance with the fewest sessions, leaving out `exclude` (instances a call already tried). */
+  pick(exclude?: ReadonlySet<RtpengineInstance>): RtpengineInstance;
   /** Sends one ng command; resolves with the reply when its result is 'ok' ('pong' for ping), else throws NgCommandError. */
   command(instance: RtpengineInstance, command: NgCommand, params?: Record<string, unknown>): Promise<NgReply>;
   /** Counts one session opened / closed on `instance`. */
@@ -103,9 +106,15 @@ interface InstanceState extends RtpengineInstance {
   live: boolean;
   sessions: number;
   pinging: boolean;
+  /** Commands failed in a row (reset by any reply). */
+  failuresInRow: number;
   lastPongAt?: number;
   lastError?: string;
 }
+
+/** Commands failing in a row (timeouts, send errors) before an instance is taken out of use. */
+const DEAD_AFTER_FAILURES = 3;
+const NG_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -120,6 +129,7 @@ export function createRtpenginePool(addresses: readonly string[], opts: Rtpengin
     live: false,
     sessions: 0,
     pinging: false,
+    failuresInRow: 0,
   }));
   const registers = opts.registry ? [opts.registry] : [];
   const upGauge = new Gauge({
@@ -149,6 +159,16 @@ export function createRtpenginePool(addresses: readonly string[], opts: Rtpengin
   const client = new Client({ timeout: opts.ngTimeoutMs, ...(localAddress ? { localAddress } : {}) });
   // Late replies (after a timeout) and socket errors are reported as 'error' events: never fatal here.
   client.on('error', (err: unknown) => log?.debug({ err: describe(err) }, 'rtpengine client error'));
+  // Replies carry SDP (~1 KB); a burst of them while the event loop is busy must not overflow the default 208 KB
+  // socket buffer (a dropped reply looks like a dead rtpengine). The kernel caps this at net.core.rmem_max.
+  const ngSocket = (client as unknown as { socket?: DgramSocket }).socket;
+  ngSocket?.once('listening', () => {
+    try {
+      ngSocket.setRecvBufferSize(NG_RECV_BUFFER_BYTES);
+    } catch (err) {
+      log?.debug({ err: describe(err) }, 'could not enlarge the ng socket buffer');
+    }
+  });
 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -200,9 +220,13 @@ export function createRtpenginePool(addresses: readonly string[], opts: Rtpengin
     } catch (err) {
       const reason = describe(err);
       commands.inc({ instance: i.name, command, result: /timeout/i.test(reason) ? 'timeout' : 'failed' });
-      if (!closed) setLive(i, false, `${command}: ${reason}`);
+      i.failuresInRow++;
+      // One late reply is as likely this node's busy event loop as a dead rtpengine: a failed ping, or several
+      // commands failing in a row, take the instance out of use.
+      if (!closed && (command === 'ping' || i.failuresInRow >= DEAD_AFTER_FAILURES)) setLive(i, false, `${command}: ${reason}`);
       throw new NgCommandError(`rtpengine ${i.name} ${command}: ${reason}`, 'unreachable', reason, { cause: err });
     }
+    i.failuresInRow = 0;
     const expected = command === 'ping' ? 'pong' : 'ok';
     if (reply.result === expected) {
       commands.inc({ instance: i.name, command, result: 'ok' });
@@ -230,9 +254,10 @@ export function createRtpenginePool(addresses: readonly string[], opts: Rtpengin
 
   const pool: RtpenginePool = {
     instances,
-    pick() {
+    pick(exclude) {
       let best: InstanceState | undefined;
       for (const i of instances) {
+        if (exclude?.has(i)) continue;
         if (i.live && (best === undefined || i.sessions < best.sessions)) best = i;
       }
       if (!best) {

@@ -305,14 +305,16 @@ export class UasCore {
       if (status < 300) emitCdr(this.ctx.router, 'cdr:start', 'application', 'uas', res);
       else emitCdr(this.ctx.router, 'cdr:stop', 'application', rejectReason(status), res);
     }
-    this.afterFinal(e, res, d, inDialog);
+    this.afterFinal(e, req, res, d, inDialog);
   }
 
-  /** spec 12.3: bookkeeping once the app's final response is out. */
-  private afterFinal(e: ServerEntry, res: SipResponse, d: Dialog | undefined, inDialog: boolean): void {
+  /**
+   * spec 12.3: bookkeeping once the app's final response is out. `req` is passed in: a completed UDP non-INVITE
+   * transaction has already let its request go.
+   */
+  private afterFinal(e: ServerEntry, req: SipRequest, res: SipResponse, d: Dialog | undefined, inDialog: boolean): void {
     this.finish(e);
     const txn = e.txn;
-    const req = txn.request;
     const method = req.method;
     if (res.status >= 300) {
       // spec 12.4: the early dialog of a failed INVITE/SUBSCRIBE goes; an established one stays.
