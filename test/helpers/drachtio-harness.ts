@@ -2,7 +2,7 @@
 // over the real control channel. Everything is stopped at teardown.
 import Srf from 'drachtio-srf';
 import type { Test } from 'tap';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../lib/config/load-config.js';
 import { engineOptionsFrom } from '../../lib/node/engine-options.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../lib/engine/drachtio/embedded-engine.js';
@@ -25,6 +25,8 @@ export interface EngineTestOptions {
   /** Config overrides under `sip` (e.g. timers). */
   sip?: Record<string, unknown>;
   logLevel?: string;
+  /** The engine's logger (to capture what it logs); overrides logLevel. */
+  logger?: Logger;
 }
 
 export async function startTestEngine(t: TeardownHost, opts: EngineTestOptions = {}): Promise<RunningEngine> {
@@ -38,7 +40,7 @@ export async function startTestEngine(t: TeardownHost, opts: EngineTestOptions =
       tls: opts.tls ? { enabled: true, port: tlsPort, keyFile: opts.tls.keyFile, certFile: opts.tls.certFile } : { enabled: false },
     },
   });
-  const logger = pino({ level: opts.logLevel ?? process.env.SIPEDGE_TEST_LOG ?? 'silent' });
+  const logger = opts.logger ?? pino({ level: opts.logLevel ?? process.env.SIPEDGE_TEST_LOG ?? 'silent' });
   const embedded = await startEmbeddedEngine({
     ...(await engineOptionsFrom(config)),
     logger,
