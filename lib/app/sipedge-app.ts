@@ -8,6 +8,7 @@ import type { AllowedUriNames } from '../registrar/allowed-names.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { RequestAdmission } from '../registrar/request-admission.js';
 import type { CallRouter } from '../calls/call-router.js';
+import type { AppOverload } from './app-overload.js';
 import { answerOptionsProbes } from './options-keepalive.js';
 import { snapshotProcessEnv } from './process-env-snapshot.js';
 import { methodRouting, type RequestHandler } from './srf-routing.js';
@@ -34,6 +35,8 @@ export interface GatewayPolicy {
   foreignHostStatus: number;
   /** Call routing on this app's srf; without it admitted calls get 480. */
   createRouter?: (srf: Srf) => CallRouter;
+  /** Sheds new requests while the app's event loop lags (started and stopped with the app). */
+  overload?: AppOverload;
 }
 
 export interface AppConnected {
@@ -67,7 +70,13 @@ export class SipedgeApp {
 
   private routeDeviceRequests(gw: GatewayPolicy): void {
     const routing = methodRouting(this.srf);
-    routing.register(gw.registrar.onRegister);
+    const shed = (handler: RequestHandler): RequestHandler => {
+      const overload = gw.overload;
+      if (overload === undefined) return handler;
+      const busy = { headers: { 'Retry-After': String(overload.retryAfterS) } };
+      return (req, res) => (overload.admit(req.method) ? handler(req, res) : res.send(503, busy));
+    };
+    routing.register(shed(gw.registrar.onRegister));
     this.router = gw.createRouter?.(this.srf);
     const router = this.router;
     // Without call routing, an admitted request has nowhere to go: 480, so a device retries later instead of
@@ -79,7 +88,7 @@ export class SipedgeApp {
           if (admitted !== undefined) res.send(480, 'Temporarily Unavailable', {});
         });
       });
-    for (const m of ['invite', 'subscribe', 'message', 'publish', 'notify', 'refer'] as const) routing[m](handler);
+    for (const m of ['invite', 'subscribe', 'message', 'publish', 'notify', 'refer'] as const) routing[m](shed(handler));
   }
 
   /** Call routing, when the gateway policy provides it. */
@@ -94,6 +103,7 @@ export class SipedgeApp {
       if (host !== undefined) this.options.gateway?.allowed.add(host);
     }
     this.router?.setListeningPoints(result.hostports);
+    this.options.gateway?.overload?.start();
     this.connected = true;
     this.log.info({ ...result, server: `${this.options.drachtio.host}:${this.options.drachtio.port}` }, 'app connected to drachtio server');
     return result;
@@ -105,6 +115,7 @@ export class SipedgeApp {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.options.gateway?.overload?.stop();
     // Calls through a stopping node cannot go on: BYE both legs now rather than leaving them to time out, and give
     // the BYEs a moment to leave before the control channel closes.
     const hungUp = this.router?.hangUpAll('node-stopping') ?? 0;

@@ -15,6 +15,8 @@ import { launchRtpengine, type LaunchedRtpengine, type LaunchOptions } from './r
 export interface MediaServiceOptions {
   registry?: Registry;
   logger?: Logger;
+  /** True while this process's event loop lags (see RtpenginePoolOptions.isLagging). */
+  isLagging?: () => boolean;
   /** Passed to launchRtpengine when media.launch.enabled. */
   launch?: Omit<LaunchOptions, 'logger'>;
 }
@@ -46,6 +48,7 @@ export async function createMediaService(config: MediaConfig, opts: MediaService
             pingIntervalMs: config.pingIntervalS * 1000,
             registry: opts.registry,
             logger: log,
+            ...(opts.isLagging ? { isLagging: opts.isLagging } : {}),
           })
         : undefined;
   } catch (err) {

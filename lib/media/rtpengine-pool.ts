@@ -65,6 +65,8 @@ export interface RtpenginePoolOptions {
   registry?: Registry;
   logger?: Logger;
   now?: () => number;
+  /** True while this process's event loop lags: command timeouts then do not count against an instance. */
+  isLagging?: () => boolean;
 }
 
 export interface RtpenginePool {
@@ -115,6 +117,8 @@ interface InstanceState extends RtpengineInstance {
 /** Commands failing in a row (timeouts, send errors) before an instance is taken out of use. */
 const DEAD_AFTER_FAILURES = 3;
 const NG_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/** How soon an instance taken out of use by failed commands is pinged again. */
+const RECHECK_MS = 500;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -223,7 +227,14 @@ export function createRtpenginePool(addresses: readonly string[], opts: Rtpengin
       i.failuresInRow++;
       // One late reply is as likely this node's busy event loop as a dead rtpengine: a failed ping, or several
       // commands failing in a row, take the instance out of use.
-      if (!closed && (command === 'ping' || i.failuresInRow >= DEAD_AFTER_FAILURES)) setLive(i, false, `${command}: ${reason}`);
+      // While this node's own event loop lags, a missing reply says nothing about rtpengine.
+      const lagging = opts.isLagging?.() ?? false;
+      if (!closed && !lagging && (command === 'ping' || i.failuresInRow >= DEAD_AFTER_FAILURES)) {
+        setLive(i, false, `${command}: ${reason}`);
+        // Commands failed, not a ping: check again soon rather than at the next interval, so that a short stall
+        // does not refuse calls for a whole ping interval.
+        if (command !== 'ping') setTimeout(() => void ping(i), RECHECK_MS).unref();
+      }
       throw new NgCommandError(`rtpengine ${i.name} ${command}: ${reason}`, 'unreachable', reason, { cause: err });
     }
     i.failuresInRow = 0;

@@ -24,6 +24,7 @@ import { parsePeers } from '../calls/call-targets.js';
 import { LocalContacts } from '../calls/local-contact.js';
 import { trustedSourcesFrom } from '../calls/trusted-sources.js';
 import { createMediaService, type SipedgeMediaService } from '../media/media-service.js';
+import { AppOverload } from '../app/app-overload.js';
 
 export interface BuiltGatewayPolicy extends GatewayPolicy {
   store: RegistrationStore;
@@ -54,8 +55,9 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
   });
   const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
   let media: SipedgeMediaService | undefined;
+  const overload = new AppOverload(config.sip.overload.maxEventLoopLagMs, config.sip.overload.retryAfterS, registry);
   try {
-    media = await createMediaService(config.media, { registry, logger: log.child({ component: 'media' }) });
+    media = await createMediaService(config.media, { registry, logger: log.child({ component: 'media' }), isLagging: () => overload.lagging });
     const auth = config.auth;
     let authenticator: DigestAuthenticator | undefined;
     if (auth.enabled) {
@@ -116,6 +118,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
       authMethods,
       foreignHostStatus: config.registrar.foreignHostStatus,
       createRouter,
+      overload,
       close,
     };
   } catch (err) {

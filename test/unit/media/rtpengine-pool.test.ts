@@ -51,6 +51,7 @@ t.test('launcher arguments', async (t) => {
       '--port-min=20000',
       '--port-max=31000',
       '--tos=184',
+      '--log-level=4',
     ],
   );
 });
