@@ -11,6 +11,8 @@ const SAMPLE_MS = 50;
 const STEP_UP = 0.1;
 const STEP_DOWN = 0.05;
 const MAX_SHED = 0.95;
+/** Lag past which replies this thread reads (rtpengine's) are too late to tell anything about the peer. */
+const LATE_READ_MS = 250;
 
 export class AppOverload {
   private lagMs = 0;
@@ -53,9 +55,9 @@ export class AppOverload {
     return this.lagMs;
   }
 
-  /** True while the loop lags past its target: late replies then say nothing about the peer. */
+  /** True while the loop lags enough that replies it reads late say nothing about the peer. */
   get lagging(): boolean {
-    return this.lagMs > this.maxLagMs;
+    return this.lagMs > Math.min(LATE_READ_MS, this.maxLagMs);
   }
 
   /** Whether a new request may be served now; false means answer 503 (counted under `method`). */

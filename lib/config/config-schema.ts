@@ -85,6 +85,9 @@ export const configSchema: FieldSchema = {
           fields: {
             maxPendingRequests: { type: 'number', default: 5000, integer: true, min: 1 },
             maxEventLoopLagMs: { type: 'number', default: 200, min: 1 },
+            // The srf app's thread: GC pauses of a few hundred ms are normal there and calls still complete, so
+            // new requests are shed only past this lag (lib/app/app-overload.ts).
+            appMaxEventLoopLagMs: { type: 'number', default: 1000, min: 1 },
             retryAfterS: { type: 'number', default: 5, integer: true, min: 0 },
           },
         },
@@ -253,7 +256,7 @@ export interface SipedgeConfig {
     };
     dscp: number;
     timers: { t1Ms: number; t2Ms: number; t4Ms: number };
-    overload: { maxPendingRequests: number; maxEventLoopLagMs: number; retryAfterS: number };
+    overload: { maxPendingRequests: number; maxEventLoopLagMs: number; appMaxEventLoopLagMs: number; retryAfterS: number };
   };
   registrar: RegistrarConfig;
   auth: AuthConfig;

@@ -55,7 +55,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
   });
   const store = await createRegistrationStore(config.store, { logger: log.child({ component: 'store' }) });
   let media: SipedgeMediaService | undefined;
-  const overload = new AppOverload(config.sip.overload.maxEventLoopLagMs, config.sip.overload.retryAfterS, registry);
+  const overload = new AppOverload(config.sip.overload.appMaxEventLoopLagMs, config.sip.overload.retryAfterS, registry);
   try {
     media = await createMediaService(config.media, { registry, logger: log.child({ component: 'media' }), isLagging: () => overload.lagging });
     const auth = config.auth;
