@@ -2,7 +2,6 @@
 // devices to a call server, over TCP, on a node run as `sipedge start`, with media anchored through a real
 // rtpengine-daemon (userspace, 127.0.0.1) and with media bypass (devices on a local network, not behind NAT).
 // SIPp plays the devices (one TCP connection) and the call server; everything shares the same cores.
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import rtpengineClient, { type NgReply } from 'rtpengine-client';
@@ -14,6 +13,8 @@ import { runSippUac, startSippUas, type SippResult, type SippUas } from '../test
 import { makeTempDir } from '../test/helpers/temp-dir.js';
 import type { Row } from './engine-core.js';
 import { BenchHost } from './lib/host.js';
+import { writeBenchUsers } from './lib/users.js';
+import { sumMetric } from '../test/helpers/metrics-text.js';
 import { sampleRss } from './lib/rss.js';
 
 const { Client } = rtpengineClient;
@@ -46,20 +47,6 @@ function p99(r: SippResult, rtd: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The user file `sipedge user add` would write (HA1 only), and the SIPp injection rows for registering. */
-function writeUsers(file: string): Array<[string, string]> {
-  const users: Record<string, { ha1: Record<string, string> }> = {};
-  const rows: Array<[string, string]> = [];
-  for (let i = 1; i <= USERS; i++) {
-    const user = `u${i}`;
-    const password = `pw-${i}-secret`;
-    const ha1 = (alg: 'md5' | 'sha256') => createHash(alg).update(`${user}:${REALM}:${password}`).digest('hex');
-    users[user] = { ha1: { MD5: ha1('md5'), 'SHA-256': ha1('sha256') } };
-    rows.push([user, `[authentication username=${user} password=${password}]`]);
-  }
-  writeFileSync(file, JSON.stringify({ realm: REALM, users }));
-  return rows;
-}
 
 interface Rtpengine {
   ngPort: number;
@@ -115,18 +102,9 @@ async function sessionsLeft(rtp: Rtpengine, ms: number): Promise<number> {
   }
 }
 
-/** Sum of a Prometheus metric's samples whose labels contain every given label=value. */
+/** Sum of a Prometheus metric's samples on the node's admin port whose labels contain every given label=value. */
 async function metricValue(adminPort: number, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`http://${HOST}:${adminPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
+  return sumMetric(await (await fetch(`http://${HOST}:${adminPort}/metrics`)).text(), name, labels);
 }
 
 interface Mode {
@@ -302,7 +280,7 @@ export async function benchCalls(log: (s: string) => void): Promise<Row[]> {
   try {
     const dir = makeTempDir(host, 'sipedge-bench-calls-');
     const usersFile = join(dir, 'users.json');
-    const injection = writeUsers(usersFile);
+    const injection = writeBenchUsers(usersFile, USERS, REALM);
     const rtp = await startBenchRtpengine(host);
     const uas = await startSippUas(host, 'uas-answer', 0, 't1', { timeoutS: 900 });
     // SIPEDGE_BENCH_CALLS_MODES: a comma-separated subset of the modes (profiling one of them).

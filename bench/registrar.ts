@@ -1,7 +1,6 @@
 // Benchmark of the registrar (issue: registrar with digest auth and Redis): digest-authenticated REGISTER/s
 // (each a 401 round and a 200) over TCP, 10,000 distinct users, bindings in a real redis-server, on a gateway
 // node run as `sipedge start`; over one TCP connection and with a new connection per registration.
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../test/helpers/paths.js';
@@ -12,6 +11,7 @@ import { runSippUac, type SippResult, type SippTransport } from '../test/helpers
 import { makeTempDir } from '../test/helpers/temp-dir.js';
 import type { Row } from './engine-core.js';
 import { BenchHost } from './lib/host.js';
+import { writeBenchUsers } from './lib/users.js';
 import { sampleRss } from './lib/rss.js';
 
 const USERS = 10_000;
@@ -26,21 +26,6 @@ function rtt(r: SippResult, rtd: number): string {
   return s ? `p50 ${s.p50} ms / p99 ${s.p99} ms` : 'n/a';
 }
 
-/** The user file `sipedge user add` would write, for 10,000 users at once (HA1 only, RFC 7616 3.4.2). */
-function writeUsers(file: string): Array<[string, string]> {
-  const users: Record<string, { ha1: Record<string, string> }> = {};
-  const rows: Array<[string, string]> = [];
-  for (let i = 1; i <= USERS; i++) {
-    const user = `u${i}`;
-    const password = `pw-${i}-secret`;
-    const ha1 = (alg: 'md5' | 'sha256') => createHash(alg).update(`${user}:${REALM}:${password}`).digest('hex');
-    users[user] = { ha1: { MD5: ha1('md5'), 'SHA-256': ha1('sha256') } };
-    rows.push([user, `[authentication username=${user} password=${password}]`]);
-  }
-  writeFileSync(file, JSON.stringify({ realm: REALM, users }));
-  return rows;
-}
-
 export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
   const host = new BenchHost();
   const rows: Row[] = [];
@@ -48,7 +33,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     const dir = makeTempDir(host, 'sipedge-bench-registrar-');
     const redis = await startRedis(host);
     const usersFile = join(dir, 'users.json');
-    const injection = writeUsers(usersFile);
+    const injection = writeBenchUsers(usersFile, USERS, REALM);
     const sipPort = await freePort('both');
     const cfg = join(dir, 'node.json');
     writeFileSync(

@@ -6,19 +6,15 @@
  * which keeps the calls already admitted fast. Requests in dialogs, OPTIONS and CANCEL never pass through here.
  */
 import { Counter, type Registry } from 'prom-client';
+import { LagShedder } from '../common/lag-shedder.js';
 
 const SAMPLE_MS = 50;
-const STEP_UP = 0.1;
-const STEP_DOWN = 0.05;
-const MAX_SHED = 0.95;
 /** Lag past which replies this thread reads (rtpengine's) are too late to tell anything about the peer. */
 const LATE_READ_MS = 250;
 
 export class AppOverload {
   private lagMs = 0;
-  private shed = 0;
-  /** Error diffusion: refusals spread evenly, no randomness. */
-  private acc = 0;
+  private readonly shedder: LagShedder;
   private timer: NodeJS.Timeout | undefined;
   private expectedAt = 0;
   private readonly refused?: Counter<'method'>;
@@ -28,6 +24,7 @@ export class AppOverload {
     readonly retryAfterS: number,
     registry?: Registry,
   ) {
+    this.shedder = new LagShedder(maxLagMs);
     if (registry !== undefined) {
       this.refused = new Counter({
         name: 'sipedge_app_overload_rejections_total',
@@ -62,10 +59,7 @@ export class AppOverload {
 
   /** Whether a new request may be served now; false means answer 503 (counted under `method`). */
   admit(method: string): boolean {
-    if (this.shed === 0) return true;
-    this.acc += this.shed;
-    if (this.acc < 1) return true;
-    this.acc -= 1;
+    if (!this.shedder.refuseNext()) return true;
     this.refused?.inc({ method });
     return false;
   }
@@ -73,7 +67,7 @@ export class AppOverload {
   private readonly sample = (): void => {
     const now = Date.now();
     this.lagMs = Math.max(0, now - this.expectedAt);
-    this.shed = this.lagMs > this.maxLagMs ? Math.min(MAX_SHED, this.shed + STEP_UP) : Math.max(0, this.shed - STEP_DOWN);
+    this.shedder.sample(this.lagMs);
     this.expectedAt = now + SAMPLE_MS;
     this.timer = setTimeout(this.sample, SAMPLE_MS);
     this.timer.unref();

@@ -105,6 +105,18 @@ function toTagOf(res: SipResponse): string | undefined {
   return /;\s*tag=([^;>\s]+)/i.exec(headerValue(res, 'to') ?? '')?.[1];
 }
 
+/** The dialog's identity fields of a request on call `c` (remote target, From/To with tags, Call-ID). */
+function dialogFields(device: Device, c: { callId: string; fromTag: string; toTag?: string; uri: string; target?: string }) {
+  return {
+    uri: c.target ?? c.uri,
+    from: `<sip:${device.user}@${device.host}>`,
+    fromTag: c.fromTag,
+    to: `<${c.uri}>`,
+    ...(c.toTag === undefined ? {} : { toTag: c.toTag }),
+    callId: c.callId,
+  };
+}
+
 /** ACK: for a 2xx a new transaction to the remote target; for a failure the INVITE's branch (RFC 3261 17.1.1.3). */
 export async function ack(
   device: Device,
@@ -115,14 +127,9 @@ export async function ack(
     buildRequest({
       ...(c.branch === undefined ? {} : { branch: c.branch }),
       method: 'ACK',
-      uri: c.target ?? c.uri,
+      ...dialogFields(device, c),
       transport: ctx.transport,
       sentBy: ctx.sentBy,
-      from: `<sip:${device.user}@${device.host}>`,
-      fromTag: c.fromTag,
-      to: `<${c.uri}>`,
-      ...(c.toTag === undefined ? {} : { toTag: c.toTag }),
-      callId: c.callId,
       cseq: c.cseq,
     }),
   );
@@ -134,14 +141,9 @@ export function inDialog(device: Device, c: DeviceCall, method: string, o: { hea
   return device.client.request((ctx) =>
     buildRequest({
       method,
-      uri: c.target ?? c.uri,
+      ...dialogFields(device, c),
       transport: ctx.transport,
       sentBy: ctx.sentBy,
-      from: `<sip:${device.user}@${device.host}>`,
-      fromTag: c.fromTag,
-      to: `<${c.uri}>`,
-      ...(c.toTag === undefined ? {} : { toTag: c.toTag }),
-      callId: c.callId,
       cseq: c.cseq,
       contact: `<${device.contactUri}>`,
       ...(o.headers === undefined ? {} : { headers: o.headers }),

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 import { freePort } from './ports.js';
+import { sumMetric } from './metrics-text.js';
 import { startProcess, type ManagedProcess, type TeardownHost } from './processes.js';
 
 export interface NodeAddresses {
@@ -67,16 +68,7 @@ export async function startNode(t: TeardownHost, opts: NodeOptions = {}): Promis
     adminPort,
     metrics,
     async metricValue(name, labels = {}) {
-      const text = await metrics();
-      let sum = 0;
-      for (const line of text.split('\n')) {
-        if (!line.startsWith(name)) continue;
-        const rest = line.slice(name.length);
-        if (rest[0] !== '{' && rest[0] !== ' ') continue;
-        if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
-        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-      }
-      return sum;
+      return sumMetric(await metrics(), name, labels);
     },
   };
 }

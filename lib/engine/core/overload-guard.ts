@@ -13,6 +13,7 @@
  *   at what the node can really do (an AQM controller in the spirit of CoDel).
  */
 import type { Clock, TimerHandle } from '../timers/clock.js';
+import { LagShedder } from '../../common/lag-shedder.js';
 
 export interface OverloadOptions {
   /** Server transactions waiting for a final response above which new requests are refused. */
@@ -24,22 +25,19 @@ export interface OverloadOptions {
 }
 
 const SAMPLE_MS = 50;
-const SHED_STEP_UP = 0.1;
-const SHED_STEP_DOWN = 0.05;
-const MAX_SHED = 0.95;
 
 export class OverloadGuard {
   private lagMs = 0;
-  private shed = 0;
-  /** Error-diffusion accumulator: spreads refusals evenly, no randomness. */
-  private acc = 0;
+  private readonly shedder: LagShedder;
   private timer?: TimerHandle;
   private expectedAt = 0;
 
   constructor(
     private readonly options: OverloadOptions,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.shedder = new LagShedder(options.maxEventLoopLagMs);
+  }
 
   start(): void {
     this.expectedAt = this.clock.now() + SAMPLE_MS;
@@ -58,7 +56,7 @@ export class OverloadGuard {
 
   /** Share of new requests currently refused because of lag (0..0.95). */
   get shedFraction(): number {
-    return this.shed;
+    return this.shedder.fraction;
   }
 
   get retryAfterS(): number {
@@ -68,20 +66,13 @@ export class OverloadGuard {
   /** Whether to refuse the request being admitted; `pendingRequests` includes it. */
   shouldRefuse(pendingRequests: number): boolean {
     if (pendingRequests > this.options.maxPendingRequests) return true;
-    if (this.shed === 0) return false;
-    this.acc += this.shed;
-    if (this.acc >= 1) {
-      this.acc -= 1;
-      return true;
-    }
-    return false;
+    return this.shedder.refuseNext();
   }
 
   private readonly sample = (): void => {
     const now = this.clock.now();
     this.lagMs = Math.max(0, now - this.expectedAt);
-    if (this.lagMs > this.options.maxEventLoopLagMs) this.shed = Math.min(MAX_SHED, this.shed + SHED_STEP_UP);
-    else if (this.shed > 0) this.shed = this.shed - SHED_STEP_DOWN < 1e-9 ? 0 : this.shed - SHED_STEP_DOWN;
+    this.shedder.sample(this.lagMs);
     this.expectedAt = now + SAMPLE_MS;
     this.timer = this.clock.setTimer(SAMPLE_MS, this.sample);
   };
