@@ -45,8 +45,10 @@ export function simringFailureStatus(errors: unknown): number {
   return 480;
 }
 
+const LOCAL_ONLY = new RegExp(`;${LOCAL_ONLY_PARAM}(?:[;=?>]|$)`, 'i');
+
 function isLocalOnly(requestUri: string): boolean {
-  return new RegExp(`;${LOCAL_ONLY_PARAM}(?:[;=?>]|$)`, 'i').test(requestUri);
+  return LOCAL_ONLY.test(requestUri);
 }
 
 export async function routeCallServerInvite(ctx: RoutingContext, req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
