@@ -23,7 +23,7 @@ export interface RedisStoreOptions {
   sweepIntervalMs?: number;
   /** Expiry-index members handled per sweep batch. Default 100. */
   sweepBatch?: number;
-  /** Compare-and-set attempts of one updateAor before giving up with StoreUnavailableError. Default 10. */
+  /** Compare-and-set attempts of one updateAor before giving up with StoreUnavailableError. Default 25. */
   maxAttempts?: number;
 }
 
@@ -91,7 +91,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger;
     this.prefix = cfg.keyPrefix;
-    this.maxAttempts = opts.maxAttempts ?? 10;
+    // Generous: under CPU starvation 50 writers racing on one AOR needed more than 10 (a test saw it); each retry
+    // backs off up to 20 ms, so this still gives up within about a quarter of a second on average.
+    this.maxAttempts = opts.maxAttempts ?? 25;
     this.sweepBatch = opts.sweepBatch ?? 100;
     const common: RedisOptions = {
       password: cfg.password,
