@@ -1,7 +1,7 @@
 // Calls from registered devices to the call server through a real gateway node: digest on INVITE, the
 // registration requirement, no open relay, identity and unknown headers kept on the call-server leg, BYE from
 // either side ending both legs, and failures passed back. The call server is a SIPp UAS over TCP.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addUser } from '../../../lib/auth/user-directory.js';
@@ -20,12 +20,22 @@ t.test('device to call server', async (t) => {
   await addUser(usersFile, REALM, 'dave', 'dave-secret');
   // -aa: SIPp answers in-dialog INFO by itself (the DTMF relay check).
   const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true, autoAnswer: true });
-  const gw = await startGateway(t, {
-    node: { id: 'calls-a' },
-    auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
-    // Everything runs on 127.0.0.1 here: only the call server's own port marks a request as the call server's.
-    callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${pbx.port};transport=tcp`], trustedSources: [`127.0.0.1:${pbx.port}`] },
-  });
+  // A gateway whose one call server is the SIPp UAS on `port`. Everything runs on 127.0.0.1 here: only the call
+  // server's own port marks a request as the call server's.
+  const gatewayFor = (nodeId: string, port: number) =>
+    startGateway(t, {
+      node: { id: nodeId },
+      auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
+      callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${port};transport=tcp`], trustedSources: [`127.0.0.1:${port}`] },
+    });
+  /** alice, connected to `gw` over TCP and registered. */
+  const aliceOn = async (tt: Test, gw: { sipPort: number }) => {
+    const dev = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'alice');
+    tt.teardown(() => dev.close());
+    tt.equal((await dev.registerWithAuth('alice-secret')).res.status, 200, 'alice registered');
+    return dev;
+  };
+  const gw = await gatewayFor('calls-a', pbx.port);
   const alice = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'alice');
   const dave = await Device.connect({ port: gw.sipPort, transport: 'tcp' }, 'dave');
   t.teardown(() => Promise.all([alice.close(), dave.close()]));
@@ -79,14 +89,7 @@ t.test('device to call server', async (t) => {
 
   await t.test('an out-of-dialog MESSAGE from a device is proxied to the call server', async (t) => {
     const im = await startSippUas(t, 'uas-message.xml', 0, 't1', { traceMessages: true });
-    const gw3 = await startGateway(t, {
-      node: { id: 'calls-c' },
-      auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
-      callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${im.port};transport=tcp`], trustedSources: [`127.0.0.1:${im.port}`] },
-    });
-    const dev = await Device.connect({ port: gw3.sipPort, transport: 'tcp' }, 'alice');
-    t.teardown(() => dev.close());
-    t.equal((await dev.registerWithAuth('alice-secret')).res.status, 200);
+    const dev = await aliceOn(t, await gatewayFor('calls-c', im.port));
     const uri = 'sip:1000@127.0.0.1';
     const message = (cseq: number, extra: HeaderList) =>
       dev.client.request((ctx) =>
@@ -119,14 +122,8 @@ t.test('device to call server', async (t) => {
 
   await t.test('BYE from the call server ends the device leg', async (t) => {
     const hangup = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1');
-    const gw2 = await startGateway(t, {
-      node: { id: 'calls-b' },
-      auth: { realm: REALM, usersFile, algorithms: ['MD5'] },
-      callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${hangup.port};transport=tcp`], trustedSources: [`127.0.0.1:${hangup.port}`] },
-    });
-    const dev = await Device.connect({ port: gw2.sipPort, transport: 'tcp' }, 'alice');
-    t.teardown(() => dev.close());
-    t.equal((await dev.registerWithAuth('alice-secret')).res.status, 200);
+    const gw2 = await gatewayFor('calls-b', hangup.port);
+    const dev = await aliceOn(t, gw2);
     const byeSeen = dev.client.waitForRequest('BYE', 10_000);
     dev.client.onRequest((req, reply) => {
       if (req.method === 'BYE') reply(200, 'OK');
