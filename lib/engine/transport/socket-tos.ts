@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
-import type { Socket as DatagramSocket } from 'node:dgram';
+import { Socket as DatagramSocket } from 'node:dgram';
 
 interface SockoptAddon {
   setTos(fd: number, tos: number): number;
@@ -38,9 +38,11 @@ export function sockoptAddon(): SockoptAddon | null {
 
 /** The OS descriptor behind a net socket or server, or a dgram socket (Node keeps them on internal handles). */
 export function descriptorOf(s: Socket | Server | DatagramSocket): number | undefined {
-  const direct = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof direct === 'number' && direct >= 0) return direct;
-  // dgram keeps its handle behind a symbol-keyed state object.
+  if (!(s instanceof DatagramSocket)) {
+    const direct = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    return typeof direct === 'number' && direct >= 0 ? direct : undefined;
+  }
+  // dgram keeps its handle behind a symbol-keyed state object (its `_handle` getter is deprecated, DEP0112).
   for (const sym of Object.getOwnPropertySymbols(s)) {
     const fd = (s as unknown as Record<symbol, { handle?: { fd?: number } } | undefined>)[sym]?.handle?.fd;
     if (typeof fd === 'number' && fd >= 0) return fd;
