@@ -45,6 +45,19 @@ export function simringFailureStatus(errors: unknown): number {
   return 480;
 }
 
+/** A provisional or final response from a device's fork, as srf hands it over. */
+interface ProvisionalResponse {
+  status: number;
+  body?: string;
+  get?(name: string): string | undefined;
+}
+
+/** The To tag of a fork's response: it names the fork's media branch when several devices send SDP. */
+function toTagOf(r: ProvisionalResponse | undefined): string | undefined {
+  const to = r?.get?.('To');
+  return to === undefined ? undefined : /;\s*tag=([^;>,\s]+)/i.exec(to)?.[1];
+}
+
 const LOCAL_ONLY = new RegExp(`;${LOCAL_ONLY_PARAM}(?:[;=?>]|$)`, 'i');
 
 function isLocalOnly(requestUri: string): boolean {
@@ -89,7 +102,8 @@ export async function routeCallServerInvite(ctx: RoutingContext, req: Srf.SrfReq
     let offer: string | undefined;
     if (req.body) offer = await media.offer(req.body);
     if (cancelled) return;
-    let ringing = false;
+    // What the call server has been told: nothing yet, a 180, or a 183 with one device's early media.
+    let progress: 'none' | 'ringing' | 'early-media' = 'none';
     const opts = {
       headers: {
         ...passThroughHeaders(req.headers),
@@ -99,14 +113,26 @@ export async function routeCallServerInvite(ctx: RoutingContext, req: Srf.SrfReq
         ...(targets.every((t) => t.viaPeer === undefined && t.bindings.every((b) => b.transport === 'tls')) ? ctx.contacts.towardDevice('tls') : {}),
       },
       ...(offer === undefined ? {} : { localSdpB: offer }),
-      localSdpA: (sdp: string) => (sdp ? media.answer(sdp) : sdp),
+      localSdpA: (sdp: string, uacRes?: ProvisionalResponse) => (sdp ? media.answer(sdp, toTagOf(uacRes)) : sdp),
       timeout: ctx.ringTimeoutS,
     };
     const notifiers = {
-      // simring itself relays no provisional: tell the call server once that a device is ringing.
-      cbProvisional: (r: { status: number }) => {
-        if (ringing || (r.status !== 180 && r.status !== 183) || res.finalResponseSent || cancelled) return;
-        ringing = true;
+      // simring itself relays no provisional. The call server hears one 180 when a device rings, or the early
+      // media of the first device that sends a 183/180 with SDP (answered through media for that device's fork).
+      cbProvisional: (r: ProvisionalResponse) => {
+        if (progress === 'early-media' || (r.status !== 180 && r.status !== 183) || res.finalResponseSent || cancelled) return;
+        if (r.body) {
+          progress = 'early-media';
+          void media
+            .answer(r.body, toTagOf(r))
+            .then((sdp) => {
+              if (!res.finalResponseSent && !cancelled) res.send(183, 'Session Progress', { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+            })
+            .catch((err: unknown) => ctx.log.warn({ err, callId: req.get('Call-ID') }, 'early media from a device could not be relayed'));
+          return;
+        }
+        if (progress === 'ringing') return;
+        progress = 'ringing';
         res.send(180, 'Ringing', {});
       },
     };

@@ -151,11 +151,11 @@ export interface IncomingCall {
 }
 
 /**
- * Makes `device` take calls: each INVITE gets 180 and then, after `answerAfterMs`, 200 with `sdp` (or it keeps
+ * Makes `device` take calls: each INVITE gets 180 (183 with `sdp` as early media when `earlyMedia`) and then, after `answerAfterMs`, 200 with `sdp` (or it keeps
  * ringing when `answer` is false, and answers a CANCEL with 200 + 487). BYE and other in-dialog requests get 200.
  * Resolves the returned list as calls arrive.
  */
-export function takeCalls(device: Device, o: { answer: boolean; sdp: string; answerAfterMs?: number }): { calls: IncomingCall[]; cancelled: SipRequest[]; byes: SipRequest[] } {
+export function takeCalls(device: Device, o: { answer: boolean; sdp: string; answerAfterMs?: number; earlyMedia?: boolean }): { calls: IncomingCall[]; cancelled: SipRequest[]; byes: SipRequest[] } {
   const seen = { calls: [] as IncomingCall[], cancelled: [] as SipRequest[], byes: [] as SipRequest[] };
   const pending = new Map<string, { invite: SipRequest; toTag: string }>();
   device.client.onRequest((req, reply) => {
@@ -165,7 +165,8 @@ export function takeCalls(device: Device, o: { answer: boolean; sdp: string; ans
       const call = { invite: req, toTag };
       seen.calls.push(call);
       pending.set(callId, call);
-      reply(180, 'Ringing', { toTag });
+      if (o.earlyMedia) reply(183, 'Session Progress', { toTag, body: o.sdp, headers: [['Contact', `<${device.contactUri}>`]] });
+      else reply(180, 'Ringing', { toTag });
       if (o.answer) {
         setTimeout(() => {
           if (!pending.delete(callId)) return;

@@ -180,6 +180,22 @@ t.test('media anchored through rtpengine, and bypassed', async (t) => {
     t.same(await noSessionLeft(rtp), [], 'no rtpengine session left');
   });
 
+  await t.test('call server to device: early media (183 with SDP) from the device reaches the call server through rtpengine', async (t) => {
+    const { gw, alice, pbxOut } = await gatewayWith(await freePort('both'));
+    const taken = takeCalls(alice, { answer: true, sdp: deviceSdp(40114, true), earlyMedia: true, answerAfterMs: 300 });
+    const r = await runSippUac(t, { scenario: 'uac-call', port: gw.sipPort, transport: 't1', localPort: pbxOut, service: 'alice', calls: 1, callDurationMs: 200, traceMessages: true });
+    t.equal(r.exitCode, 0, `the call server's call was answered (${r.errors})`);
+    t.equal(taken.calls.length, 1, 'the device got the INVITE');
+    const log = await readFile(join(r.logDir, 'messages.log'), 'utf8');
+    const early = sdpOf(log, /SIP\/2\.0 183 /);
+    const answer = sdpOf(log, /SIP\/2\.0 200 OK[\s\S]*?CSeq: 1 INVITE/);
+    t.ok(inRange(mediaOf(early).port), `the call server got a 183 with an rtpengine port (${mediaOf(early).port})`);
+    t.match(early, /RTP\/AVP/, 'in plain RTP toward the call server');
+    t.notMatch(early, /a=crypto:/, 'without SDES keys');
+    t.equal(mediaOf(answer).port, mediaOf(early).port, 'the 200 answers with the same rtpengine port as the early media');
+    t.same(await noSessionLeft(rtp), [], 'no rtpengine session left');
+  });
+
   await t.test('a device on a local network, not behind NAT, bypasses rtpengine', async (t) => {
     const pbx = await startSippUas(t, 'uas-answer.xml', 0, 't1', { traceMessages: true });
     const { alice } = await gatewayWith(pbx.port, { localNetworks: ['127.0.0.0/8'] });
