@@ -1,7 +1,8 @@
 /**
  * Which requests come from a call server (trusted, on the LAN side) rather than from a device (which must
  * authenticate). An entry is an IP ("10.0.0.5": any port) or an IP and port ("10.0.0.5:5060"). By default the
- * call servers' own hosts are trusted: IP literals as they are, host names resolved once at start.
+ * call servers' own hosts and the peer nodes' hosts (cluster.peers) are trusted: IP literals as they are, host
+ * names resolved once at start.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -32,6 +33,11 @@ export class TrustedSources {
   get size(): number {
     return this.anyPort.size + this.withPort.size;
   }
+}
+
+/** The host of "sip:host:port;params" (an IPv6 "[v6]" stays bracketed, as call server hosts are). */
+export function hostOfSipUri(uri: string): string | undefined {
+  return /^sips?:(?:[^@;?]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(uri)?.[1];
 }
 
 /**

@@ -22,7 +22,7 @@ import { CallRegistry } from '../calls/call-registry.js';
 import { CallRouter } from '../calls/call-router.js';
 import { parsePeers } from '../calls/call-targets.js';
 import { LocalContacts } from '../calls/local-contact.js';
-import { trustedSourcesFrom } from '../calls/trusted-sources.js';
+import { hostOfSipUri, trustedSourcesFrom } from '../calls/trusted-sources.js';
 import { createMediaService, type SipedgeMediaService } from '../media/media-service.js';
 import { AppOverload } from '../app/app-overload.js';
 
@@ -39,7 +39,12 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
   // Config errors first, before anything is opened.
   const serverSpecs = parseCallServers(config.callServers.servers);
   const peers = parsePeers(config.cluster.peers);
-  const { trusted, unresolved } = await trustedSourcesFrom(config.callServers.trustedSources, serverSpecs.map((s) => s.host));
+  // By default the call servers and the peer nodes (which forward calls for their devices' bindings) are trusted,
+  // by host and any port: a peer forwarding over TCP connects from an ephemeral port.
+  const { trusted, unresolved } = await trustedSourcesFrom(config.callServers.trustedSources, [
+    ...serverSpecs.map((s) => s.host),
+    ...[...peers.values()].flatMap((uri) => hostOfSipUri(uri) ?? []),
+  ]);
   if (unresolved.length > 0) {
     log.warn({ hosts: unresolved }, 'call server hosts that do not resolve are not trusted sources: list their addresses in callServers.trustedSources');
   }

@@ -1,6 +1,7 @@
 // A call for a device registered on another node goes through that node: two gateway nodes share one Redis;
 // alice registers on node A; the call server calls node B, which finds A's binding and forwards the INVITE to A
-// (cluster.peers), and A rings alice over her own TCP connection.
+// (cluster.peers), and A rings alice over her own TCP connection. Over UDP, A trusts B's listening address; over
+// TCP, B connects from an ephemeral port and A trusts it by default as a configured peer host.
 import t from 'tap';
 import { Device, startGateway } from '../../helpers/gateway.js';
 import { deviceSdp, takeCalls } from '../../helpers/device-calls.js';
@@ -8,7 +9,7 @@ import { freePort } from '../../helpers/ports.js';
 import { startRedis } from '../../helpers/redis.js';
 import { runSippUac } from '../../helpers/sipp.js';
 
-t.test('call server to a device on a peer node', async (t) => {
+for (const peerTransport of ['udp', 'tcp'] as const) t.test(`call server to a device on a peer node (peers over ${peerTransport})`, async (t) => {
   const redis = await startRedis(t);
   const store = { type: 'redis', redis: { port: redis.port, keyPrefix: 'peer-test:' } };
   const [portA, pbxPort] = [await freePort('both'), await freePort('both')];
@@ -16,16 +17,19 @@ t.test('call server to a device on a peer node', async (t) => {
     node: { id: 'node-b' },
     auth: { enabled: false },
     store,
-    cluster: { peers: [`node-a=sip:127.0.0.1:${portA};transport=udp`] },
+    cluster: { peers: [`node-a=sip:127.0.0.1:${portA};transport=${peerTransport}`] },
     callServers: { probeIntervalS: 0, servers: [`sip:127.0.0.1:${pbxPort};transport=udp`], trustedSources: [`127.0.0.1:${pbxPort}`] },
   });
-  // Node A trusts node B (B sends from its UDP listening port).
   const a = await startGateway(t, {
     node: { id: 'node-a' },
     auth: { enabled: false },
     store,
     sip: { udp: { port: portA }, tcp: { port: portA } },
-    callServers: { probeIntervalS: 0, trustedSources: [`127.0.0.1:${b.sipPort}`] },
+    ...(peerTransport === 'udp'
+      ? // Node A trusts node B's UDP listening address, which B sends from.
+        { callServers: { probeIntervalS: 0, trustedSources: [`127.0.0.1:${b.sipPort}`] } }
+      : // No trustedSources: node B's host is trusted as a peer in cluster.peers.
+        { callServers: { probeIntervalS: 0 }, cluster: { peers: [`node-b=sip:127.0.0.1:${b.sipPort};transport=tcp`] } }),
   });
   const alice = await Device.connect({ port: portA, transport: 'tcp' }, 'alice');
   t.teardown(() => alice.close());
