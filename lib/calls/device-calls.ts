@@ -2,7 +2,7 @@
  * Calls and requests from devices (Internet side) to the call server (LAN side). The device has been admitted
  * (allowed URI name, digest) by the caller; here it must also be registered, and its request only ever goes to a
  * configured call server, never to the Request-URI's host (the gateway is no open relay). An INVITE becomes a
- * B2BUA call (drachtio-srf createB2BUA) with failover across call servers; other requests are proxied.
+ * B2BUA call (drachtio-srf createB2BUA) with failover across call servers; other requests are relayed or proxied.
  */
 import type Srf from 'drachtio-srf';
 import type { CallServer } from '../callservers/call-server-pool.js';
@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../store/registration-store.js';
 import { DialogBridge, sessionExpiresOf, statusOf, type BridgeDialog } from './dialog-bridge.js';
 import { CALL_SERVER_PARTY, deviceOfRequest } from './media-parties.js';
 import { passThroughHeaders, supportsOption, without100rel, withoutTag } from './passthrough-headers.js';
+import { relayRequest } from './request-relay.js';
 import type { RoutingContext } from './routing-context.js';
 
 const DIRECTION = 'device-to-callserver' as const;
@@ -186,7 +187,14 @@ export function failCall(ctx: RoutingContext, res: Srf.SrfResponse, err: unknown
   if (!res.finalResponseSent) res.send(statusOf(err) ?? 500, {});
 }
 
-/** A non-INVITE request from a device (SUBSCRIBE, MESSAGE, REFER, PUBLISH, NOTIFY, ...): proxied to the call servers. */
+/** Requests that create a dialog: proxied with Record-Route, so the dialog's later requests pass through us. */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['SUBSCRIBE', 'REFER']);
+
+/**
+ * A non-INVITE request from a device (SUBSCRIBE, MESSAGE, REFER, PUBLISH, NOTIFY, ...) to the call servers, in
+ * failover order. SUBSCRIBE and REFER are proxied (Record-Route keeps a subscription's NOTIFYs on us); the others
+ * are relayed as new requests, so the device's credentials and per-hop headers stay on its leg.
+ */
 export async function routeDeviceRequest(ctx: RoutingContext, req: Srf.SrfRequest, res: Srf.SrfResponse, user: string | undefined): Promise<void> {
   try {
     if (!(await requireRegistered(ctx, req, res, user))) return;
@@ -197,11 +205,18 @@ export async function routeDeviceRequest(ctx: RoutingContext, req: Srf.SrfReques
       return;
     }
     const destination = servers.map((s) => callServerTarget(s, req.uri));
-    // Serial: the next server when one times out or answers 503; Record-Route keeps a subscription's NOTIFYs on us.
+    if (!DIALOG_CREATING.has(req.method)) {
+      const answer = await relayRequest(ctx.srf, req, destination, ctx.failoverTimeoutMs);
+      ctx.metrics.routed(DIRECTION, req.method, String(answer.status));
+      if (answer.target === undefined) ctx.log.info({ method: req.method, status: answer.status }, 'no call server answered a relayed request');
+      res.send(answer.status, answer.reason, answer.body ? { headers: answer.headers, body: answer.body } : { headers: answer.headers });
+      return;
+    }
+    // Serial: the next server when one times out or answers 503.
     const result = (await (req as unknown as { proxy(o: object): Promise<{ finalStatus?: number }> }).proxy({
       destination,
       forking: 'sequential',
-      recordRoute: req.method === 'SUBSCRIBE' || req.method === 'REFER',
+      recordRoute: true,
       provisionalTimeout: `${Math.max(1, Math.round(ctx.failoverTimeoutMs / 1000))}s`,
     })) ?? {};
     ctx.metrics.routed(DIRECTION, req.method, String(result.finalStatus ?? 'unknown'));

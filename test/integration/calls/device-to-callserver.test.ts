@@ -87,7 +87,7 @@ t.test('device to call server', async (t) => {
     t.ok(log.includes('INFO sip:') && /Content-Type: application\/dtmf-relay/i.test(infoMsg) && infoMsg.includes('Signal=5'), 'the call server got the INFO with its body');
   });
 
-  await t.test('an out-of-dialog MESSAGE from a device is proxied to the call server', async (t) => {
+  await t.test('an out-of-dialog MESSAGE from a device is relayed to the call server without its credentials', async (t) => {
     const im = await startSippUas(t, 'uas-message.xml', 0, 't1', { traceMessages: true });
     const dev = await aliceOn(t, await gatewayFor('calls-c', im.port));
     const uri = 'sip:1000@127.0.0.1';
@@ -111,13 +111,23 @@ t.test('device to call server', async (t) => {
     const first = await message(1, []);
     t.equal(first.status, 407, 'challenged');
     const c = challengesOf(first)[0]!;
-    const second = await message(2, [['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'MESSAGE', uri)]]);
+    const second = await message(2, [
+      ['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'MESSAGE', uri)],
+      ['X-Sipedge-Test', 'kept'],
+    ]);
     t.equal(second.status, 200, 'the call server accepted it');
     const r = await im.finish(5000);
     t.equal(r.successful, 1, `the call server got one MESSAGE (${r.errors})`);
     const log = await readFile(join(im.logDir, 'messages.log'), 'utf8');
-    t.match(log, /^MESSAGE sip:1000@127\.0\.0\.1 SIP\/2\.0/m, 'proxied to the call server with its Request-URI');
+    t.match(log, /^MESSAGE sip:1000@127\.0\.0\.1:\d+;transport=tcp SIP\/2\.0/m, 'relayed to the call server: the user at its address, as INVITEs are');
     t.match(log, /\r?\n\r?\nhello/, 'with its body');
+    const sent = log.slice(log.indexOf('MESSAGE sip:'));
+    const head = sent.slice(0, sent.search(/\r?\n\r?\n/));
+    t.match(head, /^Content-Type: text\/plain/im, 'and its Content-Type');
+    t.match(head, /^X-Sipedge-Test: kept/im, 'an unknown header passes');
+    t.notMatch(head, /^Proxy-Authorization:/im, "the device's credentials for the gateway do not");
+    t.equal(head.match(/^Via:/gim)?.length, 1, "nor the device's Via: the gateway's request has its own");
+    t.match(head, /^From: <sip:alice@127\.0\.0\.1>;tag=im1/im, "the device's From is kept");
   });
 
   await t.test('BYE from the call server ends the device leg', async (t) => {

@@ -1,0 +1,79 @@
+/**
+ * A device's out-of-dialog request that creates no dialog (MESSAGE, PUBLISH, OPTIONS, INFO, NOTIFY, ...) relayed
+ * to the call servers as a new request (a non-INVITE B2BUA leg) rather than proxied: the device's credentials for
+ * the gateway's realm, its Via and its Route set stay on the device's leg, which a drachtio proxy cannot do (it
+ * forwards every header). The next call server is tried on 408, 503, or no final answer within the failover time.
+ */
+import type Srf from 'drachtio-srf';
+import { passThroughHeaders } from './passthrough-headers.js';
+
+/** A final response to a relayed request, or why there was none. */
+export interface RelayOutcome {
+  status: number;
+  reason: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The target that gave it; undefined when no target answered in time. */
+  target?: string;
+}
+
+interface SentRequest {
+  on(event: 'response', cb: (res: RelayedResponse) => void): void;
+}
+
+interface RelayedResponse {
+  status: number;
+  reason: string;
+  headers: Record<string, string>;
+  body?: string;
+  get(name: string): string | undefined;
+}
+
+/** The headers of the new request: everything that passes between legs, with the device's From, To and body type. */
+export function relayedRequestHeaders(req: Pick<Srf.SrfRequest, 'headers' | 'get' | 'body'>): Record<string, string> {
+  const headers: Record<string, string> = { ...passThroughHeaders(req.headers), From: req.get('From'), To: req.get('To') };
+  const type = req.get('Content-Type');
+  if (req.body && type) headers['Content-Type'] = type;
+  return headers;
+}
+
+function sendOne(srf: Srf, uri: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (o: RelayOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(o);
+    };
+    // A late answer from an abandoned target is dropped: the device already has (or will get) another one.
+    const timer = setTimeout(() => finish({ status: 408, reason: 'Request Timeout', headers: {} }), timeoutMs);
+    const send = srf.request as unknown as (uri: string, opts: object) => Promise<SentRequest>;
+    send
+      .call(srf, uri, { method, headers: { ...headers }, ...(body ? { body } : {}) })
+      .then((sent) =>
+        sent.on('response', (res) => {
+          if (res.status < 200) return;
+          const out = passThroughHeaders(res.headers);
+          const type = res.get('Content-Type');
+          if (res.body && type) out['Content-Type'] = type;
+          finish({ status: res.status, reason: res.reason, headers: out, ...(res.body ? { body: res.body } : {}), target: uri });
+        }),
+      )
+      .catch((err: unknown) => finish({ status: (err as { status?: number }).status ?? 503, reason: 'Service Unavailable', headers: {} }));
+  });
+}
+
+/**
+ * Sends `req` to each target in turn until one gives a final answer other than 408/503, and resolves with that
+ * answer (or the last failure). Never rejects.
+ */
+export async function relayRequest(srf: Srf, req: Srf.SrfRequest, targets: readonly string[], timeoutMs: number): Promise<RelayOutcome> {
+  const headers = relayedRequestHeaders(req);
+  let last: RelayOutcome = { status: 503, reason: 'Service Unavailable', headers: {} };
+  for (const uri of targets) {
+    last = await sendOne(srf, uri, req.method, headers, req.body || undefined, timeoutMs);
+    if (last.status !== 408 && last.status !== 503) return last;
+  }
+  return last;
+}
