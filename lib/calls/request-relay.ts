@@ -1,5 +1,5 @@
 /**
- * A device's out-of-dialog request that creates no dialog (MESSAGE, PUBLISH, OPTIONS, INFO, NOTIFY, ...) relayed
+ * A device's out-of-dialog request that creates no dialog (MESSAGE, PUBLISH, NOTIFY) relayed
  * to the call servers as a new request (a non-INVITE B2BUA leg) rather than proxied: the device's credentials for
  * the gateway's realm, its Via and its Route set stay on the device's leg, which a drachtio proxy cannot do (it
  * forwards every header). The next call server is tried on 408, 503, or no final answer within the failover time.
