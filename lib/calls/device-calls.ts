@@ -13,6 +13,7 @@ import { DialogBridge, sessionExpiresOf, statusOf, type BridgeDialog } from './d
 import { CALL_SERVER_PARTY, deviceOfRequest } from './media-parties.js';
 import { passThroughHeaders, supportsOption, without100rel, withoutTag } from './passthrough-headers.js';
 import { relayRequest } from './request-relay.js';
+import { bridgeSubscription } from './subscription-bridge.js';
 import type { RoutingContext } from './routing-context.js';
 
 const DIRECTION = 'device-to-callserver' as const;
@@ -187,13 +188,11 @@ export function failCall(ctx: RoutingContext, res: Srf.SrfResponse, err: unknown
   if (!res.finalResponseSent) res.send(statusOf(err) ?? 500, {});
 }
 
-/** Requests that create a dialog: proxied with Record-Route, so the dialog's later requests pass through us. */
-const DIALOG_CREATING: ReadonlySet<string> = new Set(['SUBSCRIBE', 'REFER']);
-
 /**
- * A non-INVITE request from a device (SUBSCRIBE, MESSAGE, REFER, PUBLISH, NOTIFY, ...) to the call servers, in
- * failover order. SUBSCRIBE and REFER are proxied (Record-Route keeps a subscription's NOTIFYs on us); the others
- * are relayed as new requests, so the device's credentials and per-hop headers stay on its leg.
+ * A non-INVITE request from a device (SUBSCRIBE, MESSAGE, PUBLISH, NOTIFY, REFER) to the call servers, in
+ * failover order. SUBSCRIBE becomes a subscription B2BUA (subscription-bridge.ts); MESSAGE, PUBLISH and NOTIFY
+ * are relayed as new requests (request-relay.ts), so the device's credentials and per-hop headers stay on its
+ * leg. An out-of-dialog REFER (click-to-dial style, rare from devices) is proxied with Record-Route.
  */
 export async function routeDeviceRequest(ctx: RoutingContext, req: Srf.SrfRequest, res: Srf.SrfResponse, user: string | undefined): Promise<void> {
   try {
@@ -205,7 +204,11 @@ export async function routeDeviceRequest(ctx: RoutingContext, req: Srf.SrfReques
       return;
     }
     const destination = servers.map((s) => callServerTarget(s, req.uri));
-    if (!DIALOG_CREATING.has(req.method)) {
+    if (req.method === 'SUBSCRIBE') {
+      ctx.metrics.routed(DIRECTION, req.method, String(await bridgeSubscription(ctx, req, res, destination)));
+      return;
+    }
+    if (req.method !== 'REFER') {
       const answer = await relayRequest(ctx.srf, req, destination, ctx.failoverTimeoutMs);
       ctx.metrics.routed(DIRECTION, req.method, String(answer.status));
       if (answer.target === undefined) ctx.log.info({ method: req.method, status: answer.status }, 'no call server answered a relayed request');

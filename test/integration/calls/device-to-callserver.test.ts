@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { addUser } from '../../../lib/auth/user-directory.js';
 import { authorizationFor, challengesOf, Device, startGateway } from '../../helpers/gateway.js';
 import { ack, deviceSdp, inDialog, placeCall } from '../../helpers/device-calls.js';
-import { buildRequest, headerValue, type HeaderList } from '../../helpers/sip-message.js';
+import { buildRequest, headerValue, type HeaderList, type SipRequest } from '../../helpers/sip-message.js';
 import { startSippUas } from '../../helpers/sipp.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
@@ -128,6 +128,66 @@ t.test('device to call server', async (t) => {
     t.notMatch(head, /^Proxy-Authorization:/im, "the device's credentials for the gateway do not");
     t.equal(head.match(/^Via:/gim)?.length, 1, "nor the device's Via: the gateway's request has its own");
     t.match(head, /^From: <sip:alice@127\.0\.0\.1>;tag=im1/im, "the device's From is kept");
+  });
+
+  await t.test('a SUBSCRIBE from a device becomes a subscription of the gateway: NOTIFYs relayed, refresh and unsubscribe passed on', async (t) => {
+    const mwi = await startSippUas(t, 'uas-subscribe.xml', 0, 't1', { traceMessages: true });
+    const dev = await aliceOn(t, await gatewayFor('calls-s', mwi.port));
+    const notifies: SipRequest[] = [];
+    dev.client.onRequest((req, reply) => {
+      if (req.method === 'NOTIFY') notifies.push(req);
+      reply(200, 'OK');
+    });
+    const uri = 'sip:1000@127.0.0.1';
+    const subscribe = (cseq: number, extra: HeaderList, toTag?: string) =>
+      dev.client.request((ctx) =>
+        buildRequest({
+          method: 'SUBSCRIBE',
+          uri,
+          transport: ctx.transport,
+          sentBy: ctx.sentBy,
+          from: '<sip:alice@127.0.0.1>',
+          fromTag: 'sub1',
+          to: `<${uri}>`,
+          ...(toTag === undefined ? {} : { toTag }),
+          callId: 'sub-call@device',
+          cseq,
+          contact: `<${dev.contactUri}>`,
+          headers: [['Event', 'message-summary'], ['Accept', 'application/simple-message-summary'], ...extra],
+        }),
+      );
+    const first = await subscribe(1, [['Expires', '60']]);
+    t.equal(first.status, 407, 'challenged');
+    const c = challengesOf(first)[0]!;
+    const accepted = await subscribe(2, [
+      ['Expires', '60'],
+      ['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'SUBSCRIBE', uri)],
+    ]);
+    t.ok(accepted.status === 200 || accepted.status === 202, `the subscription is accepted (${accepted.status})`);
+    const toTag = /;\s*tag=([^;\s>]+)/.exec(headerValue(accepted, 'to') ?? '')?.[1];
+    for (let i = 0; i < 50 && notifies.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const notify = notifies[0];
+    if (notify === undefined) return t.fail("the call server's NOTIFY never reached the device");
+    t.equal(headerValue(notify, 'call-id'), 'sub-call@device', "the call server's NOTIFY reached the device in its own dialog");
+    t.match(headerValue(notify, 'subscription-state') ?? '', /^active/);
+    t.equal(headerValue(notify, 'x-pbx-note'), 'mwi', 'with its headers');
+    t.match(notify.body ?? '', /Messages-Waiting: yes/, 'and its body');
+
+    const refresh = await subscribe(3, [['Expires', '60']], toTag);
+    t.equal(refresh.status, 200, "a refresh gets the call server's answer");
+    t.equal(headerValue(refresh, 'expires'), '45', 'with its Expires');
+    const unsub = await subscribe(4, [['Expires', '0']], toTag);
+    t.ok(unsub.status === 200 || unsub.status === 202, `unsubscribe answered (${unsub.status})`);
+    for (let i = 0; i < 50 && notifies.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    t.match((notifies[1] && headerValue(notifies[1], 'subscription-state')) ?? '', /^terminated/, 'the final NOTIFY reached the device');
+    const r = await mwi.finish(10_000);
+    t.equal(r.successful, 1, `the call server saw subscribe, notify, refresh, unsubscribe, final notify (${r.errors})`);
+    const log = await readFile(join(mwi.logDir, 'messages.log'), 'utf8');
+    const sent = log.slice(log.indexOf('SUBSCRIBE sip:'));
+    const head = sent.slice(0, sent.search(/\r?\n\r?\n/));
+    t.notMatch(head, /^Proxy-Authorization:/im, "the device's credentials stay on its leg");
+    t.notMatch(head, /sub-call@device/, "and so does its Call-ID: the call server's dialog is the gateway's");
+    t.equal(head.match(/^Via:/gim)?.length, 1, 'one Via: the gateway\'s');
   });
 
   await t.test('BYE from the call server ends the device leg', async (t) => {
