@@ -9,6 +9,7 @@ import type { CallServer } from '../callservers/call-server-pool.js';
 import { MediaUnavailableError, type CallMedia } from '../media/media-contract.js';
 import { aorOf, safeParseUri } from '../registrar/register-input.js';
 import { StoreUnavailableError } from '../store/registration-store.js';
+import { withDeadline } from './deadline.js';
 import { DialogBridge, sessionExpiresOf, statusOf, type BridgeDialog } from './dialog-bridge.js';
 import { CALL_SERVER_PARTY, deviceOfRequest } from './media-parties.js';
 import { passThroughHeaders, supportsOption, without100rel, withoutTag } from './passthrough-headers.js';
@@ -129,39 +130,32 @@ export async function routeDeviceInvite(ctx: RoutingContext, req: Srf.SrfRequest
  * still come from it is hung up.
  */
 function attempt(ctx: RoutingContext, req: Srf.SrfRequest, res: Srf.SrfResponse, uri: string, opts: object): Promise<Attempt> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
+  const b2b = ctx.srf.createB2BUA as unknown as (
+    req: Srf.SrfRequest,
+    res: Srf.SrfResponse,
+    uri: string,
+    opts: object,
+    cbs: { cbProvisional: () => void },
+  ) => Promise<{ uas: BridgeDialog; uac: BridgeDialog }>;
+  // Any provisional shows the server is alive: from then on its own answer (or our CANCEL) decides.
+  let lift = (): void => undefined;
+  const work = b2b.call(ctx.srf, req, res, uri, opts, { cbProvisional: () => lift() }).then(
+    ({ uas, uac }): Attempt => ({ status: 200, uas, uac }),
+    (err: unknown): Attempt => ({ status: statusOf(err) ?? 500, reason: (err as { reason?: string }).reason }),
+  );
+  const deadline = withDeadline(
+    work,
+    ctx.failoverTimeoutMs,
+    (): Attempt => {
       ctx.log.info({ uri }, 'call server sent nothing: trying the next one');
-      resolve({ status: 408, reason: 'Request Timeout', abandoned: true });
-    }, ctx.failoverTimeoutMs);
-    const b2b = ctx.srf.createB2BUA as unknown as (
-      req: Srf.SrfRequest,
-      res: Srf.SrfResponse,
-      uri: string,
-      opts: object,
-      cbs: { cbProvisional: () => void },
-    ) => Promise<{ uas: BridgeDialog; uac: BridgeDialog }>;
-    b2b
-      .call(ctx.srf, req, res, uri, opts, { cbProvisional: () => clearTimeout(timer) })
-      .then(({ uas, uac }) => {
-        clearTimeout(timer);
-        if (settled) {
-          void Promise.resolve(uac.destroy()).catch(() => undefined);
-          return;
-        }
-        settled = true;
-        resolve({ status: 200, uas, uac });
-      })
-      .catch((err: unknown) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        resolve({ status: statusOf(err) ?? 500, reason: (err as { reason?: string }).reason });
-      });
-  });
+      return { status: 408, reason: 'Request Timeout', abandoned: true };
+    },
+    (late) => {
+      if ('uas' in late) void Promise.resolve(late.uac.destroy()).catch(() => undefined);
+    },
+  );
+  lift = deadline.lift;
+  return deadline.outcome;
 }
 
 /** Keeps an answered call's legs together and registered until either side hangs up. */

@@ -5,6 +5,7 @@
  * forwards every header). The next call server is tried on 408, 503, or no final answer within the failover time.
  */
 import type Srf from 'drachtio-srf';
+import { withDeadline } from './deadline.js';
 import { passThroughHeaders } from './passthrough-headers.js';
 
 /** A final response to a relayed request, or why there was none. */
@@ -38,30 +39,24 @@ export function relayedRequestHeaders(req: Pick<Srf.SrfRequest, 'headers' | 'get
 }
 
 function sendOne(srf: Srf, uri: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<RelayOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (o: RelayOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(o);
-    };
-    // A late answer from an abandoned target is dropped: the device already has (or will get) another one.
-    const timer = setTimeout(() => finish({ status: 408, reason: 'Request Timeout', headers: {} }), timeoutMs);
-    const send = srf.request as unknown as (uri: string, opts: object) => Promise<SentRequest>;
-    send
-      .call(srf, uri, { method, headers: { ...headers }, ...(body ? { body } : {}) })
-      .then((sent) =>
-        sent.on('response', (res) => {
-          if (res.status < 200) return;
-          const out = passThroughHeaders(res.headers);
-          const type = res.get('Content-Type');
-          if (res.body && type) out['Content-Type'] = type;
-          finish({ status: res.status, reason: res.reason, headers: out, ...(res.body ? { body: res.body } : {}), target: uri });
-        }),
-      )
-      .catch((err: unknown) => finish({ status: (err as { status?: number }).status ?? 503, reason: 'Service Unavailable', headers: {} }));
-  });
+  const send = srf.request as unknown as (uri: string, opts: object) => Promise<SentRequest>;
+  const answered = send
+    .call(srf, uri, { method, headers: { ...headers }, ...(body ? { body } : {}) })
+    .then(
+      (sent) =>
+        new Promise<RelayOutcome>((resolve) =>
+          sent.on('response', (res) => {
+            if (res.status < 200) return;
+            const out = passThroughHeaders(res.headers);
+            const type = res.get('Content-Type');
+            if (res.body && type) out['Content-Type'] = type;
+            resolve({ status: res.status, reason: res.reason, headers: out, ...(res.body ? { body: res.body } : {}), target: uri });
+          }),
+        ),
+    )
+    .catch((err: unknown): RelayOutcome => ({ status: (err as { status?: number }).status ?? 503, reason: 'Service Unavailable', headers: {} }));
+  // A late answer from an abandoned target is dropped: the device already has (or will get) another one.
+  return withDeadline(answered, timeoutMs, (): RelayOutcome => ({ status: 408, reason: 'Request Timeout', headers: {} })).outcome;
 }
 
 /**

@@ -7,6 +7,7 @@
  * device that no longer knows the subscription (481 to a NOTIFY) ends it toward the call server.
  */
 import type Srf from 'drachtio-srf';
+import { withDeadline } from './deadline.js';
 import { statusOf } from './dialog-bridge.js';
 import { passThroughHeaders, withoutTag } from './passthrough-headers.js';
 import { relayedRequestHeaders } from './request-relay.js';
@@ -39,31 +40,19 @@ function relayedHeaders(m: SrfMessage): Record<string, string> {
 
 /** One SUBSCRIBE to one call server; a server silent for `timeoutMs` is abandoned (and unsubscribed if it answers). */
 function subscribeOnce(srf: Srf, uri: string, headers: Record<string, string>, event: string, timeoutMs: number): Promise<Attempt> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      resolve({ status: 408, reason: 'Request Timeout' });
-    }, timeoutMs);
-    const createUac = srf.createUAC as unknown as (uri: string, opts: object) => Promise<SubscriptionDialog>;
-    createUac
-      .call(srf, uri, { method: 'SUBSCRIBE', headers: { ...headers } })
-      .then((dialog) => {
-        clearTimeout(timer);
-        if (settled) {
-          void dialog.request({ method: 'SUBSCRIBE', headers: { Event: event, Expires: '0' } }).catch(() => undefined);
-          return;
-        }
-        settled = true;
-        resolve({ status: 200, dialog });
-      })
-      .catch((err: unknown) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        resolve({ status: statusOf(err) ?? 503, reason: (err as { reason?: string }).reason });
-      });
-  });
+  const createUac = srf.createUAC as unknown as (uri: string, opts: object) => Promise<SubscriptionDialog>;
+  const work = createUac.call(srf, uri, { method: 'SUBSCRIBE', headers: { ...headers } }).then(
+    (dialog): Attempt => ({ status: 200, dialog }),
+    (err: unknown): Attempt => ({ status: statusOf(err) ?? 503, reason: (err as { reason?: string }).reason }),
+  );
+  return withDeadline(
+    work,
+    timeoutMs,
+    (): Attempt => ({ status: 408, reason: 'Request Timeout' }),
+    (late) => {
+      if ('dialog' in late) void late.dialog.request({ method: 'SUBSCRIBE', headers: { Event: event, Expires: '0' } }).catch(() => undefined);
+    },
+  ).outcome;
 }
 
 /** Relays `req` on `to` and its final answer back on `res`. */
