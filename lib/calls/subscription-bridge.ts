@@ -4,7 +4,8 @@
  * the device's credentials, Via and Contact stay on its own leg. The call server's NOTIFYs go to the device, the
  * device's refreshes and its unsubscribe go to the call server. The call server ends the subscription with a
  * NOTIFY carrying `Subscription-State: terminated` (srf then drops both dialogs once it has been relayed); a
- * device that no longer knows the subscription (481 to a NOTIFY) ends it toward the call server.
+ * device that no longer knows the subscription or cannot be reached (481, 408, 503 to a NOTIFY) ends it toward
+ * the call server.
  */
 import type Srf from 'drachtio-srf';
 import { withDeadline } from './deadline.js';
@@ -27,6 +28,9 @@ interface SrfMessage {
   body?: string;
   get(name: string): string | undefined;
 }
+
+/** Answers to a relayed NOTIFY after which the device's side of the subscription is gone (408/503: unreachable). */
+const DEVICE_GONE: ReadonlySet<number> = new Set([408, 481, 503]);
 
 type Attempt = { status: 200; dialog: SubscriptionDialog } | { status: number; reason?: string };
 
@@ -98,7 +102,8 @@ export async function bridgeSubscription(ctx: RoutingContext, req: Srf.SrfReques
       return;
     }
     void relayInDialog(uas, 'NOTIFY', nreq, nres).then((status) => {
-      if (status === 481 || status === 408) unsubscribe();
+      // RFC 6665 4.2.2: the device no longer has the subscription, or cannot be reached.
+      if (DEVICE_GONE.has(status)) unsubscribe();
     });
   };
   uac.on('notify', toDevice);
@@ -108,6 +113,7 @@ export async function bridgeSubscription(ctx: RoutingContext, req: Srf.SrfReques
     uas = await createUas.call(ctx.srf, req, res, { headers: expires ? { Expires: expires } : {} });
   } catch (err) {
     ctx.log.warn({ err, callId: req.get('Call-ID') }, 'subscription could not be answered toward the device');
+    for (const [, nres] of pending.splice(0)) nres.send(481, {});
     unsubscribe();
     return statusOf(err) ?? 500;
   }

@@ -190,6 +190,36 @@ t.test('device to call server', async (t) => {
     t.equal(head.match(/^Via:/gim)?.length, 1, 'one Via: the gateway\'s');
   });
 
+  await t.test('a subscriber that goes away is unsubscribed at the call server', async (t) => {
+    const mwi = await startSippUas(t, 'uas-subscribe-gone.xml', 0, 't1', { traceMessages: true });
+    const dev = await aliceOn(t, await gatewayFor('calls-g', mwi.port));
+    const notified = dev.client.waitForRequest('NOTIFY', 5000);
+    dev.client.onRequest((_req, reply) => reply(200, 'OK'));
+    const uri = 'sip:1000@127.0.0.1';
+    const subscribe = (cseq: number, extra: HeaderList) =>
+      dev.client.request((ctx) =>
+        buildRequest({
+          method: 'SUBSCRIBE',
+          uri,
+          transport: ctx.transport,
+          sentBy: ctx.sentBy,
+          from: '<sip:alice@127.0.0.1>',
+          fromTag: 'gone1',
+          to: `<${uri}>`,
+          callId: 'gone-call@device',
+          cseq,
+          contact: `<${dev.contactUri}>`,
+          headers: [['Event', 'message-summary'], ['Expires', '60'], ...extra],
+        }),
+      );
+    const c = challengesOf(await subscribe(1, []))[0]!;
+    t.equal((await subscribe(2, [['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'SUBSCRIBE', uri)]])).status, 202);
+    await notified;
+    await dev.close();
+    const r = await mwi.finish(15_000);
+    t.equal(r.successful, 1, `the failed NOTIFY was followed by the gateway's unsubscribe (${r.errors})`);
+  });
+
   await t.test('BYE from the call server ends the device leg', async (t) => {
     const hangup = await startSippUas(t, 'uas-answer-hangup.xml', 0, 't1');
     const gw2 = await gatewayFor('calls-b', hangup.port);
