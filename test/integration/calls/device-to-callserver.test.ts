@@ -12,6 +12,35 @@ import { startSippUas } from '../../helpers/sipp.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
 const REALM = 'calls.test';
+const CALLED = 'sip:1000@127.0.0.1';
+
+/** alice's request to the call server's user 1000, in the dialog named by `d` (a To tag once it has one). */
+function aliceRequest(
+  dev: Device,
+  method: string,
+  d: { fromTag: string; callId: string; toTag?: string },
+  cseq: number,
+  headers: HeaderList,
+  body?: { text: string; type: string },
+) {
+  return dev.client.request((ctx) =>
+    buildRequest({
+      method,
+      uri: CALLED,
+      transport: ctx.transport,
+      sentBy: ctx.sentBy,
+      from: '<sip:alice@127.0.0.1>',
+      fromTag: d.fromTag,
+      to: `<${CALLED}>`,
+      ...(d.toTag === undefined ? {} : { toTag: d.toTag }),
+      callId: d.callId,
+      cseq,
+      contact: `<${dev.contactUri}>`,
+      headers,
+      ...(body === undefined ? {} : { body: body.text, contentType: body.type }),
+    }),
+  );
+}
 
 t.test('device to call server', async (t) => {
   const dir = makeTempDir(t, 'sipedge-calls-');
@@ -90,24 +119,9 @@ t.test('device to call server', async (t) => {
   await t.test('an out-of-dialog MESSAGE from a device is relayed to the call server without its credentials', async (t) => {
     const im = await startSippUas(t, 'uas-message.xml', 0, 't1', { traceMessages: true });
     const dev = await aliceOn(t, await gatewayFor('calls-c', im.port));
-    const uri = 'sip:1000@127.0.0.1';
+    const uri = CALLED;
     const message = (cseq: number, extra: HeaderList) =>
-      dev.client.request((ctx) =>
-        buildRequest({
-          method: 'MESSAGE',
-          uri,
-          transport: ctx.transport,
-          sentBy: ctx.sentBy,
-          from: '<sip:alice@127.0.0.1>',
-          fromTag: 'im1',
-          to: `<${uri}>`,
-          callId: 'im-call@device',
-          cseq,
-          headers: extra,
-          body: 'hello',
-          contentType: 'text/plain',
-        }),
-      );
+      aliceRequest(dev, 'MESSAGE', { fromTag: 'im1', callId: 'im-call@device' }, cseq, extra, { text: 'hello', type: 'text/plain' });
     const first = await message(1, []);
     t.equal(first.status, 407, 'challenged');
     const c = challengesOf(first)[0]!;
@@ -138,24 +152,13 @@ t.test('device to call server', async (t) => {
       if (req.method === 'NOTIFY') notifies.push(req);
       reply(200, 'OK');
     });
-    const uri = 'sip:1000@127.0.0.1';
+    const uri = CALLED;
     const subscribe = (cseq: number, extra: HeaderList, toTag?: string) =>
-      dev.client.request((ctx) =>
-        buildRequest({
-          method: 'SUBSCRIBE',
-          uri,
-          transport: ctx.transport,
-          sentBy: ctx.sentBy,
-          from: '<sip:alice@127.0.0.1>',
-          fromTag: 'sub1',
-          to: `<${uri}>`,
-          ...(toTag === undefined ? {} : { toTag }),
-          callId: 'sub-call@device',
-          cseq,
-          contact: `<${dev.contactUri}>`,
-          headers: [['Event', 'message-summary'], ['Accept', 'application/simple-message-summary'], ...extra],
-        }),
-      );
+      aliceRequest(dev, 'SUBSCRIBE', { fromTag: 'sub1', callId: 'sub-call@device', ...(toTag === undefined ? {} : { toTag }) }, cseq, [
+        ['Event', 'message-summary'],
+        ['Accept', 'application/simple-message-summary'],
+        ...extra,
+      ]);
     const first = await subscribe(1, [['Expires', '60']]);
     t.equal(first.status, 407, 'challenged');
     const c = challengesOf(first)[0]!;
@@ -195,23 +198,9 @@ t.test('device to call server', async (t) => {
     const dev = await aliceOn(t, await gatewayFor('calls-g', mwi.port));
     const notified = dev.client.waitForRequest('NOTIFY', 5000);
     dev.client.onRequest((_req, reply) => reply(200, 'OK'));
-    const uri = 'sip:1000@127.0.0.1';
+    const uri = CALLED;
     const subscribe = (cseq: number, extra: HeaderList) =>
-      dev.client.request((ctx) =>
-        buildRequest({
-          method: 'SUBSCRIBE',
-          uri,
-          transport: ctx.transport,
-          sentBy: ctx.sentBy,
-          from: '<sip:alice@127.0.0.1>',
-          fromTag: 'gone1',
-          to: `<${uri}>`,
-          callId: 'gone-call@device',
-          cseq,
-          contact: `<${dev.contactUri}>`,
-          headers: [['Event', 'message-summary'], ['Expires', '60'], ...extra],
-        }),
-      );
+      aliceRequest(dev, 'SUBSCRIBE', { fromTag: 'gone1', callId: 'gone-call@device' }, cseq, [['Event', 'message-summary'], ['Expires', '60'], ...extra]);
     const c = challengesOf(await subscribe(1, []))[0]!;
     t.equal((await subscribe(2, [['Proxy-Authorization', authorizationFor(c, 'alice', 'alice-secret', 'SUBSCRIBE', uri)]])).status, 202);
     await notified;
