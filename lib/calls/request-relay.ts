@@ -30,12 +30,17 @@ interface RelayedResponse {
   get(name: string): string | undefined;
 }
 
-/** The headers of the new request: everything that passes between legs, with the device's From, To and body type. */
+/** What a relayed request or response carries to the other leg: the headers that pass, and its body's type. */
+export function relayedHeaders(m: { headers: Record<string, string>; body?: string; get(name: string): string | undefined }): Record<string, string> {
+  const h = passThroughHeaders(m.headers);
+  const type = m.get('Content-Type');
+  if (m.body && type) h['Content-Type'] = type;
+  return h;
+}
+
+/** The headers of the new request: those of relayedHeaders, with the device's From and To. */
 export function relayedRequestHeaders(req: Pick<Srf.SrfRequest, 'headers' | 'get' | 'body'>): Record<string, string> {
-  const headers: Record<string, string> = { ...passThroughHeaders(req.headers), From: req.get('From'), To: req.get('To') };
-  const type = req.get('Content-Type');
-  if (req.body && type) headers['Content-Type'] = type;
-  return headers;
+  return { ...relayedHeaders(req), From: req.get('From'), To: req.get('To') };
 }
 
 function sendOne(srf: Srf, uri: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<RelayOutcome> {
@@ -47,10 +52,7 @@ function sendOne(srf: Srf, uri: string, method: string, headers: Record<string, 
         new Promise<RelayOutcome>((resolve) =>
           sent.on('response', (res) => {
             if (res.status < 200) return;
-            const out = passThroughHeaders(res.headers);
-            const type = res.get('Content-Type');
-            if (res.body && type) out['Content-Type'] = type;
-            resolve({ status: res.status, reason: res.reason, headers: out, ...(res.body ? { body: res.body } : {}), target: uri });
+            resolve({ status: res.status, reason: res.reason, headers: relayedHeaders(res), ...(res.body ? { body: res.body } : {}), target: uri });
           }),
         ),
     )

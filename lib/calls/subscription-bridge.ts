@@ -10,8 +10,8 @@
 import type Srf from 'drachtio-srf';
 import { withDeadline } from './deadline.js';
 import { statusOf } from './dialog-bridge.js';
-import { passThroughHeaders, withoutTag } from './passthrough-headers.js';
-import { relayedRequestHeaders } from './request-relay.js';
+import { withoutTag } from './passthrough-headers.js';
+import { relayedHeaders, relayedRequestHeaders } from './request-relay.js';
 import type { RoutingContext } from './routing-context.js';
 
 /** The parts of an srf subscription Dialog used here. */
@@ -19,8 +19,6 @@ interface SubscriptionDialog {
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<SrfMessage & { status: number; reason: string }>;
   on(event: 'notify' | 'subscribe', cb: (req: SrfMessage, res: Srf.SrfResponse) => void): void;
   on(event: 'unsubscribe', cb: (req: SrfMessage) => void): void;
-  on(event: 'destroy', cb: () => void): void;
-  readonly connected?: boolean;
 }
 
 interface SrfMessage {
@@ -33,14 +31,6 @@ interface SrfMessage {
 const DEVICE_GONE: ReadonlySet<number> = new Set([408, 481, 503]);
 
 type Attempt = { status: 200; dialog: SubscriptionDialog } | { status: number; reason?: string };
-
-/** The headers a relayed in-dialog request or response carries: what passes between legs, and the body's type. */
-function relayedHeaders(m: SrfMessage): Record<string, string> {
-  const h = passThroughHeaders(m.headers);
-  const type = m.get('Content-Type');
-  if (m.body && type) h['Content-Type'] = type;
-  return h;
-}
 
 /** One SUBSCRIBE to one call server; a server silent for `timeoutMs` is abandoned (and unsubscribed if it answers). */
 function subscribeOnce(srf: Srf, uri: string, headers: Record<string, string>, event: string, timeoutMs: number): Promise<Attempt> {
