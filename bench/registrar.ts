@@ -13,7 +13,7 @@ import type { Row } from './engine-core.js';
 import { BenchHost } from './lib/host.js';
 import { writeBenchUsers } from './lib/users.js';
 import { sampleRss } from './lib/rss.js';
-import { timeWaitDrained } from './lib/time-wait.js';
+import { timeWaitDrained, wideEphemeralPorts } from './lib/time-wait.js';
 import { childCpu, childCpuShare } from './lib/child-cpu.js';
 
 const USERS = 10_000;
@@ -31,6 +31,8 @@ function rtt(r: SippResult, rtd: number): string {
 export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
   const host = new BenchHost();
   const rows: Row[] = [];
+  const ports = await wideEphemeralPorts();
+  log(`  ephemeral port range for SIPp's sockets: ${ports.range}`);
   try {
     const dir = makeTempDir(host, 'sipedge-bench-registrar-');
     const redis = await startRedis(host);
@@ -114,7 +116,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     log(`auth REGISTER at 1500/s, new connection each: ${achieved(r)}/s, ${r.failed} failed, 401 ${rtt(r, 1)}, 200 ${rtt(r, 2)}, SIPp ${sippCpu}`);
     rows.push({
       what: 'digest REGISTER at 1,500/s for 10 s, a new TCP connection per registration (closed after it, so its binding is removed): response times',
-      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}; SIPp used ${sippCpu}`,
+      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}; SIPp used ${sippCpu}; ephemeral ports ${ports.range}`,
       target: 'p99 < 50 ms',
     });
 
@@ -136,11 +138,12 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     log(`auth REGISTER closed loop, new connection each: ${achieved(r)}/s, ${r.failed} failed, SIPp ${sippCpu}`);
     rows.push({
       what: 'digest REGISTER/s, a new TCP connection per registration, SIPp closed loop -l 200 (capacity)',
-      value: `${achieved(r)}/s (${r.failed} failed); SIPp used ${sippCpu}`,
+      value: `${achieved(r)}/s (${r.failed} failed); SIPp used ${sippCpu}; ephemeral ports ${ports.range}`,
       target: '>= 1,500/s',
     });
   } finally {
     await host.close();
+    await ports.restore();
   }
   return rows;
 }
