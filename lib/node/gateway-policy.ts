@@ -46,7 +46,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
     ...[...peers.values()].flatMap((uri) => hostOfSipUri(uri) ?? []),
   ]);
   if (unresolved.length > 0) {
-    log.warn({ hosts: unresolved }, 'call server hosts that do not resolve are not trusted sources: list their addresses in callServers.trustedSources');
+    log.warn({ hosts: unresolved }, 'call server or peer hosts that do not resolve are not trusted sources: list their addresses in callServers.trustedSources');
   }
   const csLog = log.child({ component: 'callservers' });
   const callServers = new CallServerPool(serverSpecs, {
