@@ -35,19 +35,14 @@ export class TrustedSources {
   }
 }
 
-/** The host of "sip:host:port;params" (an IPv6 "[v6]" stays bracketed, as call server hosts are). */
-export function hostOfSipUri(uri: string): string | undefined {
-  return /^sips?:(?:[^@;?]*@)?(\[[^\]]+\]|[^:;?>]+)/i.exec(uri)?.[1];
-}
-
 /**
- * The trusted sources from config: the explicit list when given, else every call server host (names resolved
- * through the system resolver, all addresses). Start-up code. A name that does not resolve (an SRV-only name, DNS
+ * The trusted sources from config: the explicit list when given, else every host given (call servers, peer
+ * nodes; names resolved through the system resolver, all addresses). Start-up code. A name that does not resolve (an SRV-only name, DNS
  * down) is returned in `unresolved` for the caller to log: the operator then lists the addresses explicitly.
  */
 export async function trustedSourcesFrom(
   explicit: readonly string[],
-  callServerHosts: readonly string[],
+  defaultHosts: readonly string[],
 ): Promise<{ trusted: TrustedSources; unresolved: string[] }> {
   const trusted = new TrustedSources();
   const unresolved: string[] = [];
@@ -55,7 +50,7 @@ export async function trustedSourcesFrom(
     explicit.forEach((e, i) => trusted.add(e, `callServers.trustedSources[${i}]`));
     return { trusted, unresolved };
   }
-  for (const host of callServerHosts) {
+  for (const host of defaultHosts) {
     const bare = host.replace(/^\[|\]$/g, '');
     if (isIP(bare) !== 0) {
       trusted.add(bare, 'callServers.servers');

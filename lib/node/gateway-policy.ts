@@ -12,6 +12,7 @@ import type { GatewayPolicy } from '../app/sipedge-app.js';
 import { parseCallServers } from '../callservers/call-server-config.js';
 import { CallServerPool } from '../callservers/call-server-pool.js';
 import { AllowedUriNames } from '../registrar/allowed-names.js';
+import { safeParseUri } from '../registrar/register-input.js';
 import { Registrar } from '../registrar/registrar.js';
 import { RegistrarMetrics } from '../registrar/registrar-metrics.js';
 import { RequestAdmission } from '../registrar/request-admission.js';
@@ -22,7 +23,7 @@ import { CallRegistry } from '../calls/call-registry.js';
 import { CallRouter } from '../calls/call-router.js';
 import { parsePeers } from '../calls/call-targets.js';
 import { LocalContacts } from '../calls/local-contact.js';
-import { hostOfSipUri, trustedSourcesFrom } from '../calls/trusted-sources.js';
+import { trustedSourcesFrom } from '../calls/trusted-sources.js';
 import { createMediaService, type SipedgeMediaService } from '../media/media-service.js';
 import { AppOverload } from '../app/app-overload.js';
 
@@ -43,7 +44,7 @@ export async function buildGatewayPolicy(config: SipedgeConfig, registry: Regist
   // by host and any port: a peer forwarding over TCP connects from an ephemeral port.
   const { trusted, unresolved } = await trustedSourcesFrom(config.callServers.trustedSources, [
     ...serverSpecs.map((s) => s.host),
-    ...[...peers.values()].flatMap((uri) => hostOfSipUri(uri) ?? []),
+    ...[...peers.values()].flatMap((uri) => safeParseUri(uri)?.host ?? []),
   ]);
   if (unresolved.length > 0) {
     log.warn({ hosts: unresolved }, 'call server or peer hosts that do not resolve are not trusted sources: list their addresses in callServers.trustedSources');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { hostOfSipUri, TrustedSources, trustedSourcesFrom } from '../../../lib/calls/trusted-sources.js';
+import { TrustedSources, trustedSourcesFrom } from '../../../lib/calls/trusted-sources.js';
 import { ConfigError } from '../../../lib/config/schema-validator.js';
 
 t.test('an IP entry trusts every port of that address', async (t) => {
@@ -85,10 +85,3 @@ t.test('trustedSourcesFrom: nothing configured gives an empty set', async (t) =>
   t.same(unresolved, []);
 });
 
-t.test('hostOfSipUri: the host of a peer or call server URI', async (t) => {
-  t.equal(hostOfSipUri('sip:10.0.0.2:5060;transport=tcp'), '10.0.0.2');
-  t.equal(hostOfSipUri('sip:node-b.example.net;transport=tls'), 'node-b.example.net');
-  t.equal(hostOfSipUri('sips:[2001:db8::2]:5061'), '[2001:db8::2]');
-  t.equal(hostOfSipUri('sip:gw@10.0.0.3:5080'), '10.0.0.3');
-  t.equal(hostOfSipUri('http://10.0.0.2/'), undefined);
-});
