@@ -80,49 +80,44 @@ export class DigestAuthenticator {
       return this.challenge(input, 'malformed credentials');
     }
 
-    const user = creds.username;
-    const userFailures = await this.throttleCount(user, input.sourceIp);
-    if (userFailures === 'throttled') {
-      this.stats.throttled++;
-      return { ok: false, status: 403, reason: 'Too many failed attempts' };
-    }
-
     const nonceState = this.nonces.checkNonce(creds.nonce, this.now());
     // Not ours (another secret, tampered, garbage): no password was tried against it, so it is not a failure.
     if (nonceState === 'invalid') return this.challenge(input, 'invalid nonce');
 
-    if (!this.responseMatches(creds, algorithm, qop, input.method)) {
-      this.stats.failures++;
-      await Promise.all([
-        this.store.recordFailure(`user:${user}`, this.windowMs),
-        this.store.recordFailure(`ip:${input.sourceIp}`, this.windowMs),
-      ]);
-      return this.challenge(input, 'wrong credentials');
+    // Verified here, then settled with the store in one step: throttling is looked at first there, so a throttled
+    // guesser learns nothing about its guess. RFC 7616 3.3: stale=true only when the response was right, so the
+    // device retries without asking for a password; a wrong one under an old nonce counts as a failure.
+    const right = this.responseMatches(creds, algorithm, qop, input.method);
+    const user = creds.username;
+    const verdict = await this.store.settleDigest({
+      userKey: `user:${user}`,
+      sourceKey: `ip:${input.sourceIp}`,
+      maxFailures: this.cfg.throttle.maxFailures,
+      windowMs: this.windowMs,
+      check: !right ? 'wrong' : nonceState === 'stale' ? 'stale' : 'right',
+      nonce: creds.nonce,
+      // RFC 7616 3.4.5: each request under a nonce must carry a higher nc. Without qop (RFC 2069) there is no nc,
+      // so the nonce is accepted once (as nc 1): a second use is a replay and gets a fresh challenge.
+      nc: qop === undefined ? 1 : parseInt(creds.nc!, 16),
+      ncTtlMs: this.nonces.nonceCountTtlMs,
+    });
+    switch (verdict) {
+      case 'throttled':
+        this.stats.throttled++;
+        return { ok: false, status: 403, reason: 'Too many failed attempts' };
+      case 'failed':
+        this.stats.failures++;
+        return this.challenge(input, 'wrong credentials');
+      case 'stale':
+        this.stats.stale++;
+        return this.challenge(input, 'stale nonce', true);
+      case 'replay':
+        this.stats.replays++;
+        return this.challenge(input, 'nonce count replay');
+      case 'accepted':
+        this.stats.successes++;
+        return { ok: true, user };
     }
-    // RFC 7616 3.3: stale=true only when the response was right, so the device retries without asking for a
-    // password; a wrong password under an old nonce was counted as a failure above.
-    if (nonceState === 'stale') {
-      this.stats.stale++;
-      return this.challenge(input, 'stale nonce', true);
-    }
-    // RFC 7616 3.4.5: each request under a nonce must carry a higher nc. Without qop (RFC 2069) there is no nc,
-    // so the nonce is accepted once (as nc 1): a second use is a replay and gets a fresh challenge.
-    const nc = qop === undefined ? 1 : parseInt(creds.nc!, 16);
-    if (!(await this.store.acceptNonceCount(creds.nonce, nc, this.nonces.nonceCountTtlMs))) {
-      this.stats.replays++;
-      return this.challenge(input, 'nonce count replay');
-    }
-    this.stats.successes++;
-    // Only when there is something to clear: one Redis round trip less on the common path.
-    if (userFailures > 0) await this.store.clearFailures(`user:${user}`);
-    return { ok: true, user };
-  }
-
-  /** Checked before verifying, so a throttled guesser learns nothing about its guess. */
-  private async throttleCount(user: string, ip: string): Promise<number | 'throttled'> {
-    const [byUser, byIp] = await Promise.all([this.store.failureCount(`user:${user}`), this.store.failureCount(`ip:${ip}`)]);
-    const max = this.cfg.throttle.maxFailures;
-    return byUser >= max || byIp >= max ? 'throttled' : byUser;
   }
 
   /**

@@ -5,7 +5,8 @@
  * HMAC-SHA256(secret, time | random | realm). Binding the realm in means a nonce of one realm is useless in another.
  * Replay within a nonce's life is stopped by the nonce-count record in the store, not here.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomInto } from '../common/random-pool.js';
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
 
@@ -41,7 +42,7 @@ export class NonceSigner {
   issueNonce(now: number): string {
     const head = Buffer.alloc(TIME_BYTES + RANDOM_BYTES);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
-    randomBytes(RANDOM_BYTES).copy(head, TIME_BYTES);
+    randomInto(head, TIME_BYTES, RANDOM_BYTES);
     return Buffer.concat([head, this.mac(head)]).toString('base64url');
   }
 

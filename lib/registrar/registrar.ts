@@ -37,10 +37,14 @@ export class Registrar {
   };
 
   private async handle(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const now = this.now();
+    // A REGISTER with credentials will most likely be admitted: its AOR is read while they are checked, so the
+    // store's work for it takes one round trip less. One without is read only once admitted.
+    const early = req.has('Authorization') ? readRegister(req, { nodeId: this.o.nodeId, now }) : undefined;
+    const readAhead = early !== undefined && !('error' in early) ? this.o.store.readAhead(early.aor) : undefined;
     const admitted = await this.o.admission.admit(req, res);
     if (admitted === undefined) return;
-    const now = this.now();
-    const input = readRegister(req, { nodeId: this.o.nodeId, now });
+    const input = early ?? readRegister(req, { nodeId: this.o.nodeId, now });
     if ('error' in input) {
       this.o.metrics.registered('400');
       res.send(400, input.error, {});
@@ -67,7 +71,7 @@ export class Registrar {
       outcome = await this.o.store.updateAor(input.aor, (current) => {
         const o = applyRegister(current, input, policy);
         return { bindings: o.status === 200 ? o.bindings : undefined, result: o };
-      });
+      }, readAhead);
     }
     if (outcome.status !== 200) {
       this.o.metrics.registered(String(outcome.status));

@@ -3,7 +3,7 @@
  * yielding between its read and its write, so updateAor is atomic by construction and calls `decide` once.
  * Expired entries are left out on read and removed by a periodic sweep (an unref'd timer stopped by close()).
  */
-import type { AorChange, Binding, RegistrationStore } from './registration-store.js';
+import { settleDigestStepwise, type AorChange, type AorReadAhead, type Binding, type DigestAttempt, type DigestVerdict, type RegistrationStore } from './registration-store.js';
 
 export interface MemoryStoreOptions {
   /** Clock (epoch ms); injectable for tests. */
@@ -132,6 +132,15 @@ export class MemoryRegistrationStore implements RegistrationStore {
 
   async clearFailures(key: string): Promise<void> {
     this.failures.delete(key);
+  }
+
+  settleDigest(attempt: DigestAttempt): Promise<DigestVerdict> {
+    return settleDigestStepwise(this, attempt);
+  }
+
+  /** Reads cost nothing here. */
+  readAhead(): AorReadAhead | undefined {
+    return undefined;
   }
 
   async close(): Promise<void> {

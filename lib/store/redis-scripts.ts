@@ -97,3 +97,28 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `;
+
+/**
+ * A digest attempt in one step (RegistrationStore.settleDigest). KEYS[1] = the user's failure counter, KEYS[2] =
+ * the source's failure counter, KEYS[3] = nonce-count record. ARGV[1] = max failures, ARGV[2] = window ms,
+ * ARGV[3] = 'wrong' | 'stale' | 'right', ARGV[4] = nc, ARGV[5] = nonce-count ttl ms. Returns the verdict.
+ */
+export const SETTLE_DIGEST = `
+local max = tonumber(ARGV[1])
+local byUser = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local bySource = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if byUser >= max or bySource >= max then return 'throttled' end
+if ARGV[3] == 'wrong' then
+  for i = 1, 2 do
+    local n = redis.call('INCR', KEYS[i])
+    if n == 1 or redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+  end
+  return 'failed'
+end
+if ARGV[3] == 'stale' then return 'stale' end
+local cur = redis.call('GET', KEYS[3])
+if cur and tonumber(cur) >= tonumber(ARGV[4]) then return 'replay' end
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+if byUser > 0 then redis.call('DEL', KEYS[1]) end
+return 'accepted'
+`;

@@ -8,12 +8,21 @@
  * - updateAor is an optimistic read (HGETALL) + versioned compare-and-set (Lua), retried on conflict. Calls for
  *   one AOR on this instance are queued locally so that only other nodes can cause conflicts.
  */
-import { randomBytes } from 'node:crypto';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisStoreConfig } from '../config/config-schema.js';
-import { StoreUnavailableError, type AorChange, type Binding, type RegistrationStore } from './registration-store.js';
-import { ACCEPT_NC, CAS_AOR, CONN_INDEX, RECORD_FAILURE, ZREM_EXPIRED } from './redis-scripts.js';
+import { randomHex } from '../common/random-pool.js';
+import {
+  settleDigestStepwise,
+  StoreUnavailableError,
+  type AorChange,
+  type AorReadAhead,
+  type Binding,
+  type DigestAttempt,
+  type DigestVerdict,
+  type RegistrationStore,
+} from './registration-store.js';
+import { ACCEPT_NC, CAS_AOR, CONN_INDEX, RECORD_FAILURE, SETTLE_DIGEST, ZREM_EXPIRED } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /** Clock (epoch ms); injectable for tests. Binding TTLs are computed relative to it. */
@@ -37,10 +46,17 @@ interface ScriptCommands {
   sipedgeZremExpired(key: string, now: number, ...members: string[]): Promise<number>;
   sipedgeAcceptNc(key: string, nc: number, ttl: number): Promise<number>;
   sipedgeRecordFailure(key: string, windowMs: number): Promise<number>;
+  sipedgeSettleDigest(userKey: string, sourceKey: string, ncKey: string, ...args: Arg[]): Promise<string>;
+}
+
+/** A started HGETALL of an AOR; undefined once it failed (the update then reads for itself). */
+interface RedisReadAhead extends AorReadAhead {
+  readonly raw: Promise<Record<string, string> | undefined>;
 }
 
 const SEP = '\n';
 const VERSION_FIELD = '_v';
+const VERDICTS: ReadonlySet<string> = new Set<DigestVerdict>(['throttled', 'failed', 'stale', 'replay', 'accepted']);
 
 /** Parses "host:port" / "[v6]:port" (port defaulting to `defPort`). */
 export function parseHostPort(s: string, defPort: number): { host: string; port: number } {
@@ -148,6 +164,7 @@ export class RedisRegistrationStore implements RegistrationStore {
     this.client.defineCommand('sipedgeZremExpired', { lua: ZREM_EXPIRED, numberOfKeys: 1 });
     this.client.defineCommand('sipedgeAcceptNc', { lua: ACCEPT_NC, numberOfKeys: 1 });
     this.client.defineCommand('sipedgeRecordFailure', { lua: RECORD_FAILURE, numberOfKeys: 1 });
+    this.client.defineCommand('sipedgeSettleDigest', { lua: SETTLE_DIGEST, numberOfKeys: 3 });
     this.scripts = this.client as unknown as ScriptCommands;
     // Without a listener an 'error' event would crash the process; reconnecting is ioredis's job.
     this.client.on('error', (err: Error) => {
@@ -218,13 +235,26 @@ export class RedisRegistrationStore implements RegistrationStore {
     return out;
   }
 
-  async updateAor<T>(aor: string, decide: (current: Binding[]) => AorChange<T>): Promise<T> {
+  async updateAor<T>(aor: string, decide: (current: Binding[]) => AorChange<T>, readAhead?: AorReadAhead): Promise<T> {
+    const ahead = readAhead !== undefined && readAhead.aor === aor ? (readAhead as RedisReadAhead).raw : undefined;
     return this.serialized(aor, () =>
-      this.casLoop(aor, (all, now) => {
-        const change = decide(all.filter((b) => b.expiresAt > now));
-        return { write: change.bindings, result: change.result };
-      }),
+      this.casLoop(
+        aor,
+        (all, now) => {
+          const change = decide(all.filter((b) => b.expiresAt > now));
+          return { write: change.bindings, result: change.result };
+        },
+        ahead,
+      ),
     );
+  }
+
+  readAhead(aor: string): AorReadAhead | undefined {
+    if (this.closed || !this.healthy) return undefined;
+    // Caught here: a read-ahead nobody uses (the request was refused) must not become an unhandled rejection.
+    const raw = this.client.hgetall(this.aorKey(aor)).catch(() => undefined);
+    const ahead: RedisReadAhead = { aor, raw };
+    return ahead;
   }
 
   async dropConnection(nodeId: string, connectionId: string, markUnreachable: boolean): Promise<number> {
@@ -282,6 +312,25 @@ export class RedisRegistrationStore implements RegistrationStore {
 
   async clearFailures(key: string): Promise<void> {
     await this.call('clearFailures', () => this.client.del(this.failKey(key)));
+  }
+
+  async settleDigest(a: DigestAttempt): Promise<DigestVerdict> {
+    // In a Cluster the three keys live in different slots, so no one script can touch them all.
+    if (this.isCluster) return settleDigestStepwise(this, a);
+    const verdict = await this.call('settleDigest', () =>
+      this.scripts.sipedgeSettleDigest(
+        this.failKey(a.userKey),
+        this.failKey(a.sourceKey),
+        this.nonceKey(a.nonce),
+        a.maxFailures,
+        Math.max(1, Math.ceil(a.windowMs)),
+        a.check,
+        a.nc,
+        Math.max(1, Math.ceil(a.ncTtlMs)),
+      ),
+    );
+    if (!VERDICTS.has(verdict)) throw this.unavailable('settleDigest', new Error(`unexpected reply ${String(verdict)}`));
+    return verdict as DigestVerdict;
   }
 
   async close(): Promise<void> {
@@ -407,10 +456,14 @@ export class RedisRegistrationStore implements RegistrationStore {
   private async casLoop<T>(
     aor: string,
     decide: (all: Binding[], now: number) => { write: Binding[] | undefined; result: T },
+    readAhead?: Promise<Record<string, string> | undefined>,
   ): Promise<T> {
     const key = this.aorKey(aor);
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const raw = await this.call('updateAor read', () => this.client.hgetall(key));
+      // A read made ahead may be older than another local write queued before this one: the compare-and-set
+      // then fails and the retry reads afresh.
+      const ahead = attempt === 0 && readAhead !== undefined ? await readAhead : undefined;
+      const raw = ahead ?? (await this.call('updateAor read', () => this.client.hgetall(key)));
       const { version, bindings: old } = this.parse(raw);
       const now = this.now();
       const all: Binding[] = [];
@@ -475,7 +528,7 @@ export class RedisRegistrationStore implements RegistrationStore {
     }
     const ttl = fresh.size > 0 ? Math.max(1, Math.ceil(maxExp - now)) : 0;
     const counter = Number.parseInt(version, 10) || 0;
-    const newVersion = `${counter + 1}.${randomBytes(4).toString('hex')}`;
+    const newVersion = `${counter + 1}.${randomHex(4)}`;
     const conns = [...conn.values()];
     const ops = JSON.stringify({
       del,

@@ -50,6 +50,41 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * One digest attempt, checked against the shared store in one step (one Redis round trip): the failure counters
+ * first (throttling), then what the local check of the credentials found.
+ */
+export interface DigestAttempt {
+  /** Failure counters of the user and of the source address (e.g. `user:alice`, `ip:203.0.113.5`). */
+  userKey: string;
+  sourceKey: string;
+  /** At this many failures in either counter the attempt is throttled (nothing else is looked at or counted). */
+  maxFailures: number;
+  /** Window of a failure counter, from its first failure. */
+  windowMs: number;
+  /** The local check: the response is wrong; right but under a stale nonce; or right. */
+  check: 'wrong' | 'stale' | 'right';
+  /** For a right response: the nonce-count record (RFC 7616 3.4.5) to check and keep for `ncTtlMs`. */
+  nonce: string;
+  nc: number;
+  ncTtlMs: number;
+}
+
+/**
+ * throttled: a counter is at the limit; failed: wrong response, counted in both counters; stale: right response,
+ * stale nonce; replay: right response, nonce count not above the last one; accepted: nonce count recorded and the
+ * user's failures cleared.
+ */
+export type DigestVerdict = 'throttled' | 'failed' | 'stale' | 'replay' | 'accepted';
+
+/**
+ * An AOR read started ahead of an update that will probably follow (while the credentials are checked), so the
+ * update needs no read round trip of its own. Opaque; a store that cannot use it returns undefined.
+ */
+export interface AorReadAhead {
+  readonly aor: string;
+}
+
 export interface RegistrationStore {
   readonly kind: 'memory' | 'redis';
   /** Current bindings of an AOR (expired ones left out), in no particular order. */
@@ -59,7 +94,9 @@ export interface RegistrationStore {
    * than once (optimistic concurrency: retried when another writer changed the AOR in between), so it must be
    * pure. Writing an empty list removes the AOR.
    */
-  updateAor<T>(aor: string, decide: (current: Binding[]) => AorChange<T>): Promise<T>;
+  updateAor<T>(aor: string, decide: (current: Binding[]) => AorChange<T>, readAhead?: AorReadAhead): Promise<T>;
+  /** Starts reading `aor` for an updateAor soon after (see AorReadAhead). Never rejects or throws. */
+  readAhead(aor: string): AorReadAhead | undefined;
   /**
    * Bindings that arrived on one node's connection (for removal when it closes). With `markUnreachable`, they are
    * kept with `reachable: false` instead of being removed. Returns how many were affected.
@@ -75,5 +112,24 @@ export interface RegistrationStore {
   /** Failures counted under `key` in its current window (0 when none). */
   failureCount(key: string): Promise<number>;
   clearFailures(key: string): Promise<void>;
+  /** The store's part of a digest check, as one atomic step where the store can (see DigestAttempt). */
+  settleDigest(attempt: DigestAttempt): Promise<DigestVerdict>;
   close(): Promise<void>;
+}
+
+/**
+ * settleDigest from the single-counter operations, for stores without a one-step form (memory, Redis Cluster
+ * where the keys live in different slots). Same verdicts, several calls.
+ */
+export async function settleDigestStepwise(store: RegistrationStore, a: DigestAttempt): Promise<DigestVerdict> {
+  const [byUser, bySource] = await Promise.all([store.failureCount(a.userKey), store.failureCount(a.sourceKey)]);
+  if (byUser >= a.maxFailures || bySource >= a.maxFailures) return 'throttled';
+  if (a.check === 'wrong') {
+    await Promise.all([store.recordFailure(a.userKey, a.windowMs), store.recordFailure(a.sourceKey, a.windowMs)]);
+    return 'failed';
+  }
+  if (a.check === 'stale') return 'stale';
+  if (!(await store.acceptNonceCount(a.nonce, a.nc, a.ncTtlMs))) return 'replay';
+  if (byUser > 0) await store.clearFailures(a.userKey);
+  return 'accepted';
 }

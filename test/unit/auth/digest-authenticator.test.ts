@@ -6,7 +6,16 @@ import { DigestAuthenticator, type AuthResult } from '../../../lib/auth/digest-a
 import { ha1 } from '../../../lib/auth/digest-hash.js';
 import { UserDirectory, type Ha1Hashes } from '../../../lib/auth/user-directory.js';
 import type { AuthConfig } from '../../../lib/config/config-schema.js';
-import { StoreUnavailableError, type AorChange, type Binding, type RegistrationStore } from '../../../lib/store/registration-store.js';
+import {
+  settleDigestStepwise,
+  StoreUnavailableError,
+  type AorChange,
+  type AorReadAhead,
+  type Binding,
+  type DigestAttempt,
+  type DigestVerdict,
+  type RegistrationStore,
+} from '../../../lib/store/registration-store.js';
 
 const REALM = 'sipedge.test';
 const IP = '198.51.100.7';
@@ -54,6 +63,12 @@ class FakeStore implements RegistrationStore {
   async clearFailures(key: string): Promise<void> {
     this.check();
     this.failures.delete(key);
+  }
+  settleDigest(a: DigestAttempt): Promise<DigestVerdict> {
+    return settleDigestStepwise(this, a);
+  }
+  readAhead(): AorReadAhead | undefined {
+    return undefined;
   }
   async close(): Promise<void> {}
 }

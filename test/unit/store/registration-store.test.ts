@@ -1,6 +1,6 @@
 // The behaviour every RegistrationStore must have, run against the memory and the Redis implementation.
 import t, { type Test } from 'tap';
-import { StoreUnavailableError, type Binding, type RegistrationStore } from '../../../lib/store/registration-store.js';
+import { StoreUnavailableError, type Binding, type DigestAttempt, type RegistrationStore } from '../../../lib/store/registration-store.js';
 import { MemoryRegistrationStore } from '../../../lib/store/memory-store.js';
 import { RedisRegistrationStore } from '../../../lib/store/redis-store.js';
 import type { RedisStoreConfig } from '../../../lib/config/config-schema.js';
@@ -195,6 +195,53 @@ export function storeSuite(t: Test, name: string, factory: Factory): void {
     await sleep(160);
     t.equal(await s.failureCount('w'), 0, 'window over');
     t.equal(await s.recordFailure('w', 100), 1, 'a new window starts');
+  });
+
+  t.test(`${name}: settleDigest gives every verdict and keeps the counters as the single operations do`, async (t) => {
+    const s = await factory(t);
+    const attempt = (over: Partial<DigestAttempt>): DigestAttempt => ({
+      userKey: 'user:alice',
+      sourceKey: 'ip:192.0.2.9',
+      maxFailures: 3,
+      windowMs: 10_000,
+      check: 'right',
+      nonce: 'nonce-a',
+      nc: 1,
+      ncTtlMs: 10_000,
+      ...over,
+    });
+    t.equal(await s.settleDigest(attempt({ check: 'wrong' })), 'failed');
+    t.equal(await s.failureCount('user:alice'), 1, 'a wrong response counts for the user');
+    t.equal(await s.failureCount('ip:192.0.2.9'), 1, 'and for the source');
+    t.equal(await s.settleDigest(attempt({ check: 'stale' })), 'stale');
+    t.equal(await s.acceptNonceCount('nonce-a', 1, 10_000), true, 'a stale verdict records no nonce count');
+    t.equal(await s.settleDigest(attempt({ nc: 1 })), 'replay', 'nc 1 was just recorded');
+    t.equal(await s.settleDigest(attempt({ nc: 2 })), 'accepted');
+    t.equal(await s.failureCount('user:alice'), 0, "success clears the user's failures");
+    t.equal(await s.failureCount('ip:192.0.2.9'), 1, "but not the source's");
+    t.equal(await s.settleDigest(attempt({ nc: 2 })), 'replay');
+
+    for (let i = 0; i < 2; i++) await s.settleDigest(attempt({ check: 'wrong', userKey: 'user:bob' }));
+    t.equal(await s.failureCount('ip:192.0.2.9'), 3);
+    t.equal(await s.settleDigest(attempt({ nc: 3 })), 'throttled', 'the source is at the limit');
+    t.equal(await s.settleDigest(attempt({ check: 'wrong' })), 'throttled');
+    t.equal(await s.failureCount('ip:192.0.2.9'), 3, 'a throttled attempt is not counted');
+    t.equal(await s.settleDigest(attempt({ nc: 3, sourceKey: 'ip:192.0.2.10' })), 'accepted', 'from elsewhere the user gets in');
+    t.equal(await s.acceptNonceCount('nonce-a', 3, 10_000), false, 'that success recorded nc 3');
+  });
+
+  t.test(`${name}: an update given a read-ahead of its AOR lands, also when the read-ahead is stale`, async (t) => {
+    const s = await factory(t);
+    const b1 = binding('sip:a@192.0.2.1:40000');
+    const b2 = binding('sip:b@192.0.2.1:40000');
+    const ahead = s.readAhead(AOR);
+    // Another write lands between the read-ahead and the update: the update must see it, not the old read.
+    await s.updateAor(AOR, () => ({ bindings: [b1], result: null }));
+    const seen = await s.updateAor(AOR, (cur) => ({ bindings: [...cur, b2], result: keys(cur) }), ahead);
+    t.same(seen, [b1.key], 'the update decided on the current bindings');
+    t.same(keys(await s.lookup(AOR)), keys([b1, b2]));
+    const other = s.readAhead('sip:other@example.com');
+    t.equal(await s.updateAor(AOR, (cur) => ({ bindings: undefined, result: cur.length }), other), 2, "another AOR's read-ahead is ignored");
   });
 
   t.test(`${name}: close() is idempotent`, async (t) => {
