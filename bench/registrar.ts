@@ -43,7 +43,9 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     writeFileSync(
       cfg,
       JSON.stringify({
-        node: { id: 'bench-node' },
+        // Two processes run the app (the node's bottleneck) against the engine: on these 2 cores that gave 15-25 %
+        // more registrations/s than one, and three gave less than two.
+        node: { id: 'bench-node', appProcesses: 2 },
         log: { level: 'info' },
         admin: { port: 0 },
         sip: { udp: { port: sipPort }, tcp: { port: sipPort }, limits: { maxConnectionsPerIp: 20000 } },
@@ -55,7 +57,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     );
     const node = startProcess(host, process.execPath, [join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
     await node.waitForOutput(/"msg":"sipedge node started"/, 20000);
-    const sipp = (transport: SippTransport, calls: number, extra: { rate: number; limit?: number; rtt?: boolean }) =>
+    const sipp = (transport: SippTransport, calls: number, extra: { rate: number; limit?: number; rtt?: boolean; rttFromMs?: number }) =>
       runSippUac(host, {
         scenario: 'register-auth-uac',
         port: sipPort,
@@ -99,14 +101,17 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
       target: '',
     });
 
-    // The target rates: 4,000/s over one connection is at the edge of this node's capacity (a run may fall behind
-    // and shed); 1,500/s with a new connection each is below it.
+    // The target rate over one connection, steady state: 15 s at 4,000/s, response times of the last 10 s. The
+    // first 5 s warm the node up at that rate (JIT tiers, heap sizing: the first second after the step from idle
+    // has a p99 of 100-300 ms even at 3,000/s); they are reported apart.
     await settle();
-    r = await sipp('t1', 40_000, { rate: 4000, rtt: true });
-    log(`auth REGISTER at 4000/s, one connection: ${achieved(r)}/s, ${r.failed} failed, 401 ${rtt(r, 1)}, 200 ${rtt(r, 2)}`);
+    r = await sipp('t1', 60_000, { rate: 4000, rtt: true, rttFromMs: 5000 });
+    const warm = r.rttWarmUpByRtd?.[2];
+    const warmUp = warm ? `first 5 s (warm-up): 200 p99 ${warm.p99} ms` : 'first 5 s: n/a';
+    log(`auth REGISTER at 4000/s, one connection: ${achieved(r)}/s, ${r.failed} failed, last 10 s: 401 ${rtt(r, 1)}, 200 ${rtt(r, 2)}; ${warmUp}`);
     rows.push({
-      what: 'digest REGISTER (401 round + 200) at 4,000/s for 10 s, one TCP connection, Redis store, 10,000 users: response times',
-      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}`,
+      what: 'digest REGISTER (401 round + 200) at 4,000/s for 15 s, one TCP connection, Redis store, 10,000 users: response times of the last 10 s',
+      value: `${achieved(r)}/s, ${r.failed} failed; REGISTER->401 ${rtt(r, 1)}; authenticated REGISTER->200 ${rtt(r, 2)}; ${warmUp}`,
       target: 'p99 < 50 ms',
     });
 
@@ -128,7 +133,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
     log(`auth REGISTER closed loop, one connection: ${achieved(r)}/s, ${r.failed} failed, node peak RSS ${mem.peakKb} kB`);
     rows.push({
       what: 'digest REGISTER/s, one TCP connection, SIPp closed loop -l 200 (capacity)',
-      value: `${achieved(r)}/s (${r.failed} failed); node peak RSS ${(mem.peakKb / 1024).toFixed(1)} MB`,
+      value: `${achieved(r)}/s (${r.failed} failed); node process peak RSS ${(mem.peakKb / 1024).toFixed(1)} MB (its app process not included)`,
       target: '>= 4,000/s',
     });
 

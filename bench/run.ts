@@ -8,6 +8,7 @@ import { benchCalls } from './calls.js';
 import { benchDrachtio } from './drachtio.js';
 import { benchEngineCore, type Row } from './engine-core.js';
 import { benchRegistrar } from './registrar.js';
+import { cpuJiffies, cpuReferenceMs, stealPercent } from './lib/cpu-reference.js';
 
 const sections: Record<string, (log: (s: string) => void) => Promise<Row[]>> = {
   'engine-core': benchEngineCore,
@@ -29,8 +30,14 @@ async function main(): Promise<void> {
   for (const [name, run] of Object.entries(sections)) {
     if (only.length && !only.includes(name)) continue;
     process.stdout.write(`== ${name}\n`);
+    const refBefore = cpuReferenceMs();
+    const jiffies = cpuJiffies();
     const rows = await run((s) => process.stdout.write(`  ${s}\n`));
-    const stamp = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, SIPp on the same machine.`;
+    const steal = stealPercent(jiffies, cpuJiffies());
+    const refAfter = cpuReferenceMs();
+    const stamp =
+      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, SIPp on the same machine; ` +
+      `CPU reference ${refBefore} ms before, ${refAfter} ms after (bench/lib/cpu-reference.ts; lower is faster), CPU steal ${steal} %.`;
     const block = `<!-- bench:${name}:start -->\n${stamp}\n\n${table(rows)}\n<!-- bench:${name}:end -->`;
     const re = new RegExp(`<!-- bench:${name}:start -->[\\s\\S]*?<!-- bench:${name}:end -->`);
     doc = re.test(doc) ? doc.replace(re, block) : `${doc.trimEnd()}\n\n${block}\n`;

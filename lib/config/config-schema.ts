@@ -22,6 +22,9 @@ export const configSchema: FieldSchema = {
       type: 'object',
       fields: {
         id: { type: 'string', default: 'sipedge-1', nonEmpty: true },
+        // Processes running the gateway app against this node's embedded engine (drachtio round-robins new
+        // requests across them): the node process itself plus appProcesses - 1 child processes.
+        appProcesses: { type: 'number', default: 1, integer: true, min: 1, max: 64 },
       },
     },
     log: {
@@ -231,7 +234,7 @@ export interface ListenerConfig {
 }
 
 export interface SipedgeConfig {
-  node: { id: string };
+  node: { id: string; appProcesses: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   admin: ListenerConfig;
   sip: {

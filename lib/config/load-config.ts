@@ -21,6 +21,13 @@ export function resolveConfig(input: unknown): SipedgeConfig {
   const probe = config.callServers.probeIntervalS;
   if (probe > 0 && probe < 1) throw new ConfigError('callServers.probeIntervalS', `must be 0 (no probing) or >= 1, got ${probe}`);
   if (config.media.portMax < config.media.portMin) throw new ConfigError('media.portMax', 'must be >= media.portMin');
+  if (config.node.appProcesses > 1) {
+    // The app processes share bindings, nonces and failure counters only through the store, and reach the engine
+    // of this node; each launching its own rtpengine would be wrong.
+    if (config.store.type !== 'redis') throw new ConfigError('node.appProcesses', 'more than 1 needs store.type "redis" (the processes share registrations through it)');
+    if (config.drachtio.mode !== 'embedded') throw new ConfigError('node.appProcesses', 'more than 1 needs drachtio.mode "embedded" (the processes connect to this node\'s engine)');
+    if (config.media.launch.enabled) throw new ConfigError('node.appProcesses', 'more than 1 cannot be combined with media.launch (list the rtpengine in media.rtpengines)');
+  }
   return config;
 }
 

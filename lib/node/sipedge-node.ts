@@ -10,7 +10,7 @@
  *  - the engine alone (role 'engine': `sipedge engine`), serving any drachtio-srf app;
  *  - the bare SipEngine with a given transaction user (tests that drive the engine below the drachtio layer).
  */
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { SipedgeConfig } from '../config/config-schema.js';
 import { SipEngine, type EngineUser } from '../engine/core/sip-engine.js';
@@ -23,6 +23,7 @@ import { engineOptionsFrom } from './engine-options.js';
 import { buildGatewayPolicy, type BuiltGatewayPolicy } from './gateway-policy.js';
 import { OptionsProber, srfOptionsSender } from '../callservers/options-prober.js';
 import { EngineThread, registerDrachtioGauges, registerEngineGauges } from './engine-thread.js';
+import { AppProcesses } from './app-processes.js';
 
 export interface NodeAddresses {
   udp?: { address: string; port: number };
@@ -51,6 +52,7 @@ export class SipedgeNode {
   private app?: SipedgeApp;
   private policy?: BuiltGatewayPolicy;
   private prober?: OptionsProber;
+  private appProcesses?: AppProcesses;
   private stopping = false;
   private stopped?: Promise<void>;
   private admin?: AdminServer;
@@ -75,6 +77,7 @@ export class SipedgeNode {
     try {
       await this.startSipSide();
       await this.startApp();
+      await this.startAppProcesses();
       await this.startAdmin();
     } catch (err) {
       // Leave nothing listening behind a failed start (the CLI exits, tests go on).
@@ -170,13 +173,35 @@ export class SipedgeNode {
     }
   }
 
+  /** node.appProcesses > 1: more processes running the app against this node's engine (app-processes.ts). */
+  private async startAppProcesses(): Promise<void> {
+    const count = this.config.node.appProcesses - 1;
+    if (count < 1 || !this.app || !this.drachtioAddress || !this.usesEngine) return;
+    this.appProcesses = new AppProcesses({
+      count,
+      config: this.config,
+      control: this.drachtioAddress,
+      log: this.log,
+      startTimeoutMs: (this.config.drachtio.connectTimeoutS + 20) * 1000,
+    });
+    await this.appProcesses.start();
+  }
+
+  /** The node's metrics: its own registry, plus the app processes' registries summed in when there are any. */
+  private async ownMetrics(): Promise<string> {
+    const procs = this.appProcesses;
+    if (procs === undefined) return this.registry.metrics();
+    const [own, others] = await Promise.all([this.registry.getMetricsAsJSON(), procs.metrics()]);
+    return AggregatorRegistry.aggregate([own, ...others]).metrics();
+  }
+
   private async startAdmin(): Promise<void> {
     if (!this.config.admin.enabled) return;
     this.admin = new AdminServer(this.registry, this.config.admin.address, this.config.admin.port, () => ({
       // External mode has no engine here: "up" means the app holds its drachtio connection.
       ok: (this.app ? this.app.isConnected : true) && (this.thread?.isAlive ?? true),
       eventLoopLagMs: this.thread?.eventLoopLagMs ?? this.engine?.eventLoopLagMs ?? 0,
-    }));
+    }), () => this.ownMetrics());
     const thread = this.thread;
     if (thread !== undefined) {
       // The engine's counters and gauges live in the worker's registry.
@@ -201,6 +226,7 @@ export class SipedgeNode {
       nodeId: this.config.node.id,
       callServers: policy?.callServers.status() ?? [],
       ...(policy === undefined ? {} : { media: policy.media.status(), calls: this.app?.router?.activeCalls ?? 0 }),
+      ...(this.appProcesses === undefined ? {} : { appProcesses: this.appProcesses.status() }),
     }));
     const a = await this.admin.start();
     this.adminAddress = { address: a.address, port: a.port };
@@ -236,6 +262,8 @@ export class SipedgeNode {
     this.stopping = true;
     await this.admin?.stop();
     this.admin = undefined;
+    await this.appProcesses?.stop();
+    this.appProcesses = undefined;
     await this.prober?.stop();
     this.prober = undefined;
     await this.app?.stop();

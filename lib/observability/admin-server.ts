@@ -35,6 +35,8 @@ export class AdminServer {
     private readonly address: string,
     private readonly port: number,
     private readonly health: () => { ok: boolean; detail?: unknown } = () => ({ ok: true }),
+    /** The node's own part of /metrics (default: the registry's text). */
+    private readonly ownMetrics: () => Promise<string> = () => registry.metrics(),
   ) {}
 
   async start(): Promise<AddressInfo> {
@@ -84,7 +86,7 @@ export class AdminServer {
 
   private async metricsText(): Promise<string> {
     const [own, ...extra] = await Promise.all([
-      this.registry.metrics(),
+      this.ownMetrics(),
       ...this.metricsSources.map((source) =>
         source().catch((err: unknown) => `# metrics source failed: ${oneLine((err as Error)?.message ?? String(err))}\n`),
       ),

@@ -51,15 +51,22 @@ export function parseScreenCounts(text: string): CallCounts | null {
   return { successful, failed };
 }
 
-/** Response times (ms) from a -trace_rtt file, grouped by response-time number (rtd). */
-export function parseRttCsv(text: string): Map<number, number[]> {
+/**
+ * Response times (ms) from a -trace_rtt file, grouped by response-time number (rtd). With `window`, only the
+ * samples traced at `from` ms of the run or later and before `to` (SIPp's Date_ms counts from its start).
+ */
+export function parseRttCsv(text: string, window: { from?: number; to?: number } = {}): Map<number, number[]> {
+  const from = window.from ?? -Infinity;
+  const to = window.to ?? Infinity;
   const byRtd = new Map<number, number[]>();
   for (const line of text.split(/\r?\n/)) {
-    const [, ms, rtd] = line.split(';');
+    const [at, ms, rtd] = line.split(';');
     if (ms === undefined || rtd === undefined) continue;
     const value = Number(ms);
     const n = Number(rtd);
     if (!Number.isFinite(value) || !Number.isInteger(n)) continue; // header line
+    const t = Number(at);
+    if (t < from || t >= to) continue;
     const list = byRtd.get(n) ?? [];
     list.push(value);
     byRtd.set(n, list);

@@ -67,6 +67,11 @@ export interface SippUacOptions extends SippCommonOptions {
   recvTimeoutMs?: number;
   /** Record every response time (-trace_rtt -rtt_freq 1) and report percentiles. */
   rtt?: boolean;
+  /**
+   * With rtt: the percentiles cover only what was traced from this time of the run on (ms); the earlier part,
+   * a warm-up at the same rate, is reported apart (rttWarmUpByRtd).
+   */
+  rttFromMs?: number;
 }
 
 export interface SippResult {
@@ -78,8 +83,10 @@ export interface SippResult {
   durationMs: number;
   /** Response time 1 (per scenario's start_rtd/rtd) from -trace_rtt, when requested. */
   rttMs?: RttSummary;
-  /** Every response-time number traced, by rtd number. */
+  /** Every response-time number traced, by rtd number (from rttFromMs on, when given). */
   rttByRtd?: Record<number, RttSummary>;
+  /** With rttFromMs: the response times traced before it. */
+  rttWarmUpByRtd?: Record<number, RttSummary>;
   /** Coarse percentiles from the ResponseTimeRepartition1 buckets (always, if the scenario defines them). */
   rttBucketsMs?: BucketPercentiles;
   /** Last row of the statistics CSV. */
@@ -182,12 +189,22 @@ function readIfExists(path: string): string {
   }
 }
 
+function summariesByRtd(byRtd: Map<number, number[]>): Record<number, RttSummary> {
+  const summaries: Record<number, RttSummary> = {};
+  for (const [rtd, values] of byRtd) {
+    const s = summarize(values);
+    if (s) summaries[rtd] = s;
+  }
+  return summaries;
+}
+
 function collectResult(
   proc: ManagedProcess,
   exit: ExitInfo,
   args: readonly string[],
   dir: string,
   durationMs: number,
+  opts: { rttFromMs?: number } = {},
 ): SippResult {
   const stats = parseStatCsv(readIfExists(join(dir, 'stat.csv')));
   const counts = countsFromStats(stats) ?? parseScreenCounts(proc.output()) ?? { successful: 0, failed: 0 };
@@ -207,14 +224,11 @@ function collectResult(
   // -trace_rtt names its file <scenario>_<pid>_rtt.csv in the working directory.
   const rttFile = readdirSync(dir).find((f) => f.endsWith(`_${proc.pid}_rtt.csv`));
   if (rttFile) {
-    const byRtd = parseRttCsv(readFileSync(join(dir, rttFile), 'utf8'));
-    const summaries: Record<number, RttSummary> = {};
-    for (const [rtd, values] of byRtd) {
-      const s = summarize(values);
-      if (s) summaries[rtd] = s;
-    }
+    const text = readFileSync(join(dir, rttFile), 'utf8');
+    const summaries = summariesByRtd(parseRttCsv(text, { from: opts.rttFromMs }));
     result.rttByRtd = summaries;
     if (summaries[1]) result.rttMs = summaries[1];
+    if (opts.rttFromMs !== undefined) result.rttWarmUpByRtd = summariesByRtd(parseRttCsv(text, { to: opts.rttFromMs }));
   }
   return result;
 }
@@ -259,7 +273,7 @@ async function runSippUacOnce(t: TeardownHost, opts: SippUacOptions): Promise<Si
     await proc.stop();
     throw e;
   }
-  return collectResult(proc, exit, args, dir, Date.now() - started);
+  return collectResult(proc, exit, args, dir, Date.now() - started, opts);
 }
 
 export interface SippUasOptions extends SippCommonOptions {

@@ -75,3 +75,19 @@ t.test('check-config prints the resolved config', async (t) => {
   });
   t.equal(JSON.parse(out).sip.tcp.idleTimeoutS, 1200);
 });
+
+t.test('node.appProcesses above 1 needs the Redis store, the embedded engine and no launched rtpengine', async (t) => {
+  const redis = { type: 'redis', redis: {} };
+  t.equal(resolveConfig({ node: { appProcesses: 2 }, store: redis }).node.appProcesses, 2);
+  t.equal(resolveConfig({}).node.appProcesses, 1, 'default: the node process alone');
+  t.throws(() => resolveConfig({ node: { appProcesses: 2 } }), { keyPath: 'node.appProcesses', message: /store.type "redis"/ });
+  t.throws(() => resolveConfig({ node: { appProcesses: 2 }, store: redis, drachtio: { mode: 'external' } }), {
+    keyPath: 'node.appProcesses',
+    message: /drachtio.mode "embedded"/,
+  });
+  t.throws(() => resolveConfig({ node: { appProcesses: 2 }, store: redis, media: { launch: { enabled: true } } }), {
+    keyPath: 'node.appProcesses',
+    message: /media.launch/,
+  });
+  t.throws(() => resolveConfig({ node: { appProcesses: 0 } }), { keyPath: 'node.appProcesses', message: /node.appProcesses/ });
+});

@@ -50,6 +50,12 @@ t.test('rtt trace grouped by rtd, percentiles', async (t) => {
   const byRtd = parseRttCsv('Date_ms;response_time_ms;rtd_no\n108.001;4;1\n204.001;0;1\n212.001;7;2\n');
   t.same(byRtd.get(1), [4, 0]);
   t.same(byRtd.get(2), [7]);
+  const late = parseRttCsv('Date_ms;response_time_ms;rtd_no\n108.001;4;1\n204.001;0;1\n212.001;7;2\n', { from: 200 });
+  t.same(late.get(1), [0], 'from: samples traced before it are left out');
+  t.same(late.get(2), [7]);
+  const early = parseRttCsv('Date_ms;response_time_ms;rtd_no\n108.001;4;1\n204.001;0;1\n212.001;7;2\n', { to: 200 });
+  t.same(early.get(1), [4], 'to: only samples traced before it');
+  t.equal(early.get(2), undefined);
   const values = Array.from({ length: 100 }, (_, i) => i + 1);
   const s = summarize(values);
   t.same(s, { count: 100, p50: 50, p90: 90, p99: 99, max: 100, mean: 50.5 });
