@@ -24,8 +24,6 @@ export interface AppProcessesOptions {
   log: Logger;
   /** How long a child may take to connect its app. */
   startTimeoutMs: number;
-  /** Entry module of a child (tests may replace it). */
-  entry?: URL;
 }
 
 const RESTART_DELAY_MS = 1000;
@@ -137,8 +135,8 @@ export class AppProcesses {
   }
 
   private spawn(index: number): AppProcess {
-    const entry = this.o.entry ?? new URL('./app-process.js', import.meta.url);
-    const child = fork(entry, [], {
+    // Node flags (e.g. --max-semi-space-size) are inherited: fork passes process.execArgv.
+    const child = fork(new URL('./app-process.js', import.meta.url), [], {
       env: { ...process.env, SIPEDGE_APP_PROCESS_CONFIG: JSON.stringify(this.childConfig), SIPEDGE_APP_PROCESS_INDEX: String(index) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
