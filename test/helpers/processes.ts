@@ -250,6 +250,16 @@ class Managed implements ManagedProcess {
   }
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Spawns `cmd` with no stdin and piped output, and registers its stop in `t.teardown`.
  * Throws MissingBinaryError (failing the test) if `cmd` is not installed.

@@ -5,6 +5,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { addUser } from '../../../lib/auth/user-directory.js';
 import { Device, startGateway } from '../../helpers/gateway.js';
+import { isRunning } from '../../helpers/processes.js';
 import { startRedis } from '../../helpers/redis.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 
@@ -22,15 +23,6 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): P
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -53,7 +45,7 @@ t.test('a node with two app processes', async (t) => {
     t.equal(await node.metricValue('sipedge_drachtio_apps'), 2);
     const [child, ...more] = await appProcesses();
     t.equal(more.length, 0, 'one child process besides the node');
-    t.ok(child?.alive && running(child.pid), 'the child is running');
+    t.ok(child?.alive && isRunning(child.pid), 'the child is running');
   });
 
   await t.test('digest registrations succeed whichever process answers each request', async (t) => {
@@ -88,7 +80,7 @@ t.test('a node with two app processes', async (t) => {
   await t.test('stopping the node stops its app processes', async (t) => {
     const [child] = await appProcesses();
     await node.proc.stop();
-    await until('the app process to exit', async () => !running(child!.pid));
+    await until('the app process to exit', async () => !isRunning(child!.pid));
     t.pass('no app process left');
   });
 });

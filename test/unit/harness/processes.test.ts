@@ -1,19 +1,12 @@
 import t from 'tap';
 import { MissingBinaryError, requireBinary } from '../../helpers/binaries.js';
-import { startProcess } from '../../helpers/processes.js';
+import { isRunning, startProcess } from '../../helpers/processes.js';
 
 const node = process.execPath;
 // Children would otherwise inherit tap's NODE_OPTIONS loaders, which only slow them down.
 const plain = { env: { NODE_OPTIONS: undefined } };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 t.test('collects output, matches it, and reports the exit', async (t) => {
   const p = startProcess(t, node, ['-e', 'console.log("hello out"); console.error("hello err"); process.exit(3)'], plain);
@@ -52,10 +45,10 @@ t.test('output is bounded, keeping the newest text', async (t) => {
 t.test('stop sends SIGTERM by PID', async (t) => {
   const p = startProcess(t, node, ['-e', 'console.log("up"); setInterval(() => {}, 1000)'], plain);
   await p.waitForOutput(/up/, 5000);
-  t.ok(alive(p.pid));
+  t.ok(isRunning(p.pid));
   const exit = await p.stop();
   t.equal(exit.signal, 'SIGTERM');
-  t.notOk(alive(p.pid), 'process gone');
+  t.notOk(isRunning(p.pid), 'process gone');
 });
 
 t.test('stop escalates to SIGKILL when SIGTERM is ignored', async (t) => {
@@ -81,7 +74,7 @@ t.test('teardown stops a process left running', async (t) => {
     pid = p.pid;
   });
   t.ok(pid > 0);
-  t.notOk(alive(pid), `pid ${pid} stopped by the subtest's teardown`);
+  t.notOk(isRunning(pid), `pid ${pid} stopped by the subtest's teardown`);
 });
 
 t.test('a missing binary fails with the binary and Debian package named', async (t) => {
