@@ -7,7 +7,6 @@ const node = process.execPath;
 const plain = { env: { NODE_OPTIONS: undefined } };
 
 
-
 t.test('collects output, matches it, and reports the exit', async (t) => {
   const p = startProcess(t, node, ['-e', 'console.log("hello out"); console.error("hello err"); process.exit(3)'], plain);
   const m = await p.waitForOutput(/hello (\w+)/, 5000);
