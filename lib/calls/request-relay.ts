@@ -7,6 +7,7 @@
 import type Srf from 'drachtio-srf';
 import { withDeadline } from './deadline.js';
 import { passThroughHeaders } from './passthrough-headers.js';
+import { requestFinalResponse } from '../app/srf-request.js';
 
 /** A final response to a relayed request, or why there was none. */
 export interface RelayOutcome {
@@ -16,18 +17,6 @@ export interface RelayOutcome {
   body?: string;
   /** The target that gave it; undefined when no target answered in time. */
   target?: string;
-}
-
-interface SentRequest {
-  on(event: 'response', cb: (res: RelayedResponse) => void): void;
-}
-
-interface RelayedResponse {
-  status: number;
-  reason: string;
-  headers: Record<string, string>;
-  body?: string;
-  get(name: string): string | undefined;
 }
 
 /** What a relayed request or response carries to the other leg: the headers that pass, and its body's type. */
@@ -44,18 +33,8 @@ export function relayedRequestHeaders(req: Pick<Srf.SrfRequest, 'headers' | 'get
 }
 
 function sendOne(srf: Srf, uri: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<RelayOutcome> {
-  const send = srf.request as unknown as (uri: string, opts: object) => Promise<SentRequest>;
-  const answered = send
-    .call(srf, uri, { method, headers: { ...headers }, ...(body ? { body } : {}) })
-    .then(
-      (sent) =>
-        new Promise<RelayOutcome>((resolve) =>
-          sent.on('response', (res) => {
-            if (res.status < 200) return;
-            resolve({ status: res.status, reason: res.reason, headers: relayedHeaders(res), ...(res.body ? { body: res.body } : {}), target: uri });
-          }),
-        ),
-    )
+  const answered = requestFinalResponse(srf, uri, { method, headers: { ...headers }, ...(body ? { body } : {}) })
+    .then((res): RelayOutcome => ({ status: res.status, reason: res.reason, headers: relayedHeaders(res), ...(res.body ? { body: res.body } : {}), target: uri }))
     .catch((err: unknown): RelayOutcome => ({ status: (err as { status?: number }).status ?? 503, reason: 'Service Unavailable', headers: {} }));
   // A late answer from an abandoned target is dropped: the device already has (or will get) another one.
   return withDeadline(answered, timeoutMs, (): RelayOutcome => ({ status: 408, reason: 'Request Timeout', headers: {} })).outcome;

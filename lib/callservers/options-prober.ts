@@ -8,25 +8,14 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CallServer, CallServerPool } from './call-server-pool.js';
 import type { ProbeOutcome } from './server-state.js';
+import { requestFinalResponse } from '../app/srf-request.js';
 
 /** Sends one OPTIONS to `uri` and resolves with the final status (rejects on a send/transport error). */
 export type OptionsSender = (uri: string) => Promise<number>;
 
-/** An OptionsSender over drachtio-srf: `srf.request(uri, { method: 'OPTIONS' })`, then the request's 'response'. */
+/** An OptionsSender over drachtio-srf: an OPTIONS and its final status (provisional responses are not the answer). */
 export function srfOptionsSender(srf: Srf): OptionsSender {
-  return async (uri) => {
-    const req = await (srf.request as unknown as (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<Srf.SrfRequest>)(uri, {
-      method: 'OPTIONS',
-      headers: { Accept: 'application/sdp' },
-    });
-    return new Promise<number>((resolve) => {
-      req.on('response', (res) => {
-        const status = res?.status ?? 0;
-        // Provisional responses are not the answer.
-        if (status >= 200) resolve(status);
-      });
-    });
-  };
+  return async (uri) => (await requestFinalResponse(srf, uri, { method: 'OPTIONS', headers: { Accept: 'application/sdp' } })).status;
 }
 
 export interface OptionsProberOptions {

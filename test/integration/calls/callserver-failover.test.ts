@@ -74,8 +74,8 @@ t.test('call-server failover and failback', async (t) => {
 
   await t.test('a call server the probes found down is not tried; failback once it is up', async (t) => {
     await silent.stop();
-    // A probe of the live server can be lost too while the CPU is starved (SIPp then answers late); what this
-    // subtest needs is the first down and the second up, as the probes see them.
+    // What this subtest needs is the first down and the second up, as the probes see them (a probe answer used to
+    // be lost when it came in the same read as the request's echo; see lib/app/srf-request.ts).
     await until('first call server down, second up', async () => (await stateOf(gw, first)) === 'down' && (await stateOf(gw, second)) === 'up');
     const c = await call(41002);
     t.equal(c.final.status, 200, `answered (${c.final.status} ${c.final.reason})`);
