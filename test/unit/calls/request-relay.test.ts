@@ -24,10 +24,11 @@ type Behaviour = { status: number; ms?: number; headers?: Record<string, string>
 function srfWith(behaviours: Record<string, Behaviour>): { srf: Srf; sent: Array<{ uri: string; opts: { method: string; headers: Record<string, string>; body?: string } }> } {
   const sent: Array<{ uri: string; opts: { method: string; headers: Record<string, string>; body?: string } }> = [];
   const srf = {
-    request(uri: string, opts: { method: string; headers: Record<string, string>; body?: string }) {
+    // srf's callback form, which the relay uses (lib/app/srf-request.ts).
+    request(uri: string, opts: { method: string; headers: Record<string, string>; body?: string }, cb: (err: unknown, req?: EventEmitter) => void) {
       sent.push({ uri, opts });
       const b = behaviours[uri];
-      if (b === 'unsendable') return Promise.reject(Object.assign(new Error('no route'), { status: 503 }));
+      if (b === 'unsendable') return cb(Object.assign(new Error('no route'), { status: 503 }));
       const req = new EventEmitter();
       if (b !== undefined && b !== 'silent') {
         setTimeout(() => {
@@ -36,7 +37,7 @@ function srfWith(behaviours: Record<string, Behaviour>): { srf: Srf; sent: Array
           req.emit('response', { status: b.status, reason: `R${b.status}`, headers, body: '', get: (n: string) => headers[n.toLowerCase()] });
         }, b.ms ?? 1);
       }
-      return Promise.resolve(req);
+      cb(null, req);
     },
   } as unknown as Srf;
   return { srf, sent };
