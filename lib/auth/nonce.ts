@@ -5,8 +5,7 @@
  * HMAC-SHA256(secret, time | random | realm). Binding the realm in means a nonce of one realm is useless in another.
  * Replay within a nonce's life is stopped by the nonce-count record in the store, not here.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { randomInto } from '../common/random-pool.js';
+import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
 
@@ -15,6 +14,21 @@ const RANDOM_BYTES = 12;
 const MAC_BYTES = 32;
 const NONCE_BYTES = TIME_BYTES + RANDOM_BYTES + MAC_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+// Random bytes come from a pool refilled 4 KiB at a time: one randomFillSync per nonce showed in the registrar's
+// profile. Bytes handed out are never handed out again.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function randomInto(target: Buffer, at: number, n: number): void {
+  if (poolOffset + n > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  pool.copy(target, at, poolOffset, poolOffset + n);
+  poolOffset += n;
+}
 
 /** Clocks of cluster nodes differ a little: a nonce issued this far in the future is still accepted. */
 export const MAX_CLOCK_SKEW_MS = 5_000;

@@ -11,7 +11,7 @@
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisStoreConfig } from '../config/config-schema.js';
-import { randomHex } from '../common/random-pool.js';
+import { randomBytes } from 'node:crypto';
 import {
   settleDigestStepwise,
   StoreUnavailableError,
@@ -99,6 +99,9 @@ export class RedisRegistrationStore implements RegistrationStore {
   private lastErrorLog = 0;
   /** Compare-and-set conflicts seen (another writer changed the AOR in between); for tests and metrics. */
   conflicts = 0;
+  /** The unique part of the versions this instance writes: random per instance, then a sequence (no randomness per write). */
+  private readonly versionTag = randomBytes(4).toString('hex');
+  private versionSeq = 0;
 
   constructor(
     private readonly cfg: RedisStoreConfig,
@@ -528,7 +531,7 @@ export class RedisRegistrationStore implements RegistrationStore {
     }
     const ttl = fresh.size > 0 ? Math.max(1, Math.ceil(maxExp - now)) : 0;
     const counter = Number.parseInt(version, 10) || 0;
-    const newVersion = `${counter + 1}.${randomHex(4)}`;
+    const newVersion = `${counter + 1}.${this.versionTag}${(++this.versionSeq).toString(36)}`;
     const conns = [...conn.values()];
     const ops = JSON.stringify({
       del,
