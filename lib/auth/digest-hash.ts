@@ -2,7 +2,7 @@
  * Digest hash arithmetic (RFC 7616 3.4.1-3.4.3, RFC 8760 for SIP): HA1, the request-digest for qop=auth and
  * for the RFC 2069 form without qop, and a constant-time comparison of the results. Hex is lower-case.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** The algorithms this gateway offers; the `-sess` variants and SHA-512-256 are not supported. */
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
@@ -22,7 +22,8 @@ export function parseAlgorithm(token: string): DigestAlgorithm | undefined {
 
 /** H(data) of RFC 7616 3.4, as lower-case hex. Strings are hashed as UTF-8 (RFC 7616 4, charset=UTF-8). */
 export function hashHex(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(NODE_HASH[algorithm]).update(data, 'utf8').digest('hex');
+  // One-shot hash: no Hash object per call (three hashes per digest check).
+  return hash(NODE_HASH[algorithm], data, 'hex');
 }
 
 /** HA1 = H(username ":" realm ":" password) (RFC 7616 3.4.2, non-session algorithms). */

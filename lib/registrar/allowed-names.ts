@@ -5,8 +5,12 @@
  */
 import { safeParseUri } from './register-input.js';
 
+/** Request-URIs remembered with their verdict: devices use a handful of distinct ones, each parsed once. */
+const MAX_REMEMBERED = 256;
+
 export class AllowedUriNames {
   private readonly names = new Set<string>();
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(configured: readonly string[]) {
     for (const n of configured) this.add(n);
@@ -15,6 +19,7 @@ export class AllowedUriNames {
   /** Adds a name or address (e.g. the node's listening addresses once known). */
   add(name: string): void {
     this.names.add(normalise(name));
+    this.verdicts.clear();
   }
 
   /** The host of a Request-URI, or undefined if the URI is not a SIP URI. */
@@ -24,8 +29,14 @@ export class AllowedUriNames {
   }
 
   allows(requestUri: string): boolean {
+    const known = this.verdicts.get(requestUri);
+    if (known !== undefined) return known;
     const host = this.hostOf(requestUri);
-    return host !== undefined && this.names.has(host);
+    const verdict = host !== undefined && this.names.has(host);
+    // Bounded: a flood of distinct URIs costs a parse each, never memory.
+    if (this.verdicts.size >= MAX_REMEMBERED) this.verdicts.clear();
+    this.verdicts.set(requestUri, verdict);
+    return verdict;
   }
 
   list(): string[] {

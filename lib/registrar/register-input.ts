@@ -4,6 +4,7 @@
  */
 import Srf from 'drachtio-srf';
 import type { BindingTransport } from '../store/registration-store.js';
+import { headerValue } from '../app/srf-headers.js';
 import type { ContactEntry, RegisterInput } from './binding-update.js';
 
 interface ParsedNameAddr {
@@ -19,6 +20,12 @@ export function aorOf(uri: string): string | undefined {
   if (u === undefined || u.host === undefined || u.host === '') return undefined;
   const user = u.user === undefined || u.user === '' ? '' : `${u.user}@`;
   return `sip:${user}${u.host.toLowerCase()}`;
+}
+
+/** The user part of an AOR made by aorOf ('' when it has none), without parsing it again. */
+export function aorUser(aor: string): string {
+  const at = aor.lastIndexOf('@');
+  return at < 0 ? '' : aor.slice('sip:'.length, at);
 }
 
 export function safeParseUri(uri: string): { scheme?: string; user?: string; host?: string } | undefined {
@@ -75,15 +82,15 @@ export function readRegister(req: Srf.SrfRequest, src: RegisterSource): Register
   let contacts: ParsedNameAddr[];
   try {
     to = req.getParsedHeader('To') as unknown as ParsedNameAddr;
-    contacts = req.has('Contact') ? (req.getParsedHeader('Contact') as unknown as ParsedNameAddr[]) : [];
+    contacts = headerValue(req, 'contact') !== undefined ? (req.getParsedHeader('Contact') as unknown as ParsedNameAddr[]) : [];
   } catch {
     return { error: 'Malformed To or Contact header' };
   }
   const aor = aorOf(to?.uri ?? '');
   if (aor === undefined) return { error: 'Malformed To URI' };
-  const cseq = Number.parseInt((req.get('CSeq') ?? '').trim(), 10);
+  const cseq = Number.parseInt((headerValue(req, 'cseq') ?? '').trim(), 10);
   if (!Number.isInteger(cseq) || cseq < 0) return { error: 'Malformed CSeq' };
-  const expiresHeader = nonNegativeInt(req.get('Expires'));
+  const expiresHeader = nonNegativeInt(headerValue(req, 'expires'));
   if (expiresHeader === 'bad') return { error: 'Malformed Expires header' };
   const transport = String(req.protocol ?? '').toLowerCase();
   if (!TRANSPORTS.has(transport)) return { error: 'Unsupported transport' };
@@ -101,10 +108,11 @@ export function readRegister(req: Srf.SrfRequest, src: RegisterSource): Register
     }
   }
   // RFC 3327: kept as received (srf joins several Path headers into one comma-separated value).
-  const path = req.has('Path') ? [req.get('Path')] : undefined;
+  const pathValue = headerValue(req, 'path');
+  const path = pathValue !== undefined ? [pathValue] : undefined;
   const input: RegisterInput = {
     aor,
-    callId: req.get('Call-ID') ?? '',
+    callId: headerValue(req, 'call-id') ?? '',
     cseq,
     contacts: entries,
     transport: transport as BindingTransport,
@@ -115,7 +123,7 @@ export function readRegister(req: Srf.SrfRequest, src: RegisterSource): Register
     now: src.now,
   };
   if (expiresHeader !== undefined) input.expiresHeader = expiresHeader;
-  const ua = req.get('User-Agent');
+  const ua = headerValue(req, 'user-agent');
   if (ua !== undefined) input.userAgent = ua;
   if (path !== undefined) input.path = path;
   return input;

@@ -7,8 +7,10 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { RegistrarConfig } from '../config/config-schema.js';
 import type { RegistrationStore } from '../store/registration-store.js';
+import { headerValue } from '../app/srf-headers.js';
+import { holdWrites, socketOf } from '../app/srf-write-batching.js';
 import { applyRegister, contactHeaderValues, type RegisterOutcome } from './binding-update.js';
-import { connectionIdOf, readRegister, safeParseUri } from './register-input.js';
+import { aorUser, connectionIdOf, readRegister } from './register-input.js';
 import type { RegistrarMetrics } from './registrar-metrics.js';
 import type { RequestAdmission } from './request-admission.js';
 
@@ -40,7 +42,7 @@ export class Registrar {
     const now = this.now();
     // A REGISTER with credentials will most likely be admitted: its AOR is read while they are checked, so the
     // store's work for it takes one round trip less. One without is read only once admitted.
-    const early = req.has('Authorization') ? readRegister(req, { nodeId: this.o.nodeId, now }) : undefined;
+    const early = headerValue(req, 'authorization') !== undefined ? readRegister(req, { nodeId: this.o.nodeId, now }) : undefined;
     const readAhead = early !== undefined && !('error' in early) ? this.o.store.readAhead(early.aor) : undefined;
     const admitted = await this.o.admission.admit(req, res);
     if (admitted === undefined) return;
@@ -51,7 +53,7 @@ export class Registrar {
       return;
     }
     // RFC 3261 10.3 step 3: the authenticated user may only change the bindings of its own AOR.
-    if (admitted.user !== undefined && safeParseUri(input.aor)?.user !== admitted.user) {
+    if (admitted.user !== undefined && aorUser(input.aor) !== admitted.user) {
       this.o.metrics.registered('403');
       res.send(403, 'Forbidden: AOR does not belong to the authenticated user', {});
       return;
@@ -83,6 +85,7 @@ export class Registrar {
     const contacts = contactHeaderValues(outcome.bindings, now);
     const headers: Record<string, string> = { Date: new Date(now).toUTCString() };
     if (contacts.length > 0) headers['Contact'] = contacts.join(', ');
+    holdWrites(socketOf(res));
     res.send(200, { headers });
   }
 

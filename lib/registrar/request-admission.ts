@@ -5,6 +5,8 @@
  */
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
+import { headerValue } from '../app/srf-headers.js';
+import { holdWrites, socketOf } from '../app/srf-write-batching.js';
 import { StoreUnavailableError } from '../store/registration-store.js';
 import type { AllowedUriNames } from './allowed-names.js';
 import type { RegistrarMetrics } from './registrar-metrics.js';
@@ -51,7 +53,7 @@ export class RequestAdmission {
     try {
       result = await o.authenticator.authenticate({
         method: req.method,
-        authorization: req.get(proxy ? 'Proxy-Authorization' : 'Authorization') || undefined,
+        authorization: headerValue(req, proxy ? 'proxy-authorization' : 'authorization') || undefined,
         sourceIp: req.source_address,
         proxy,
       });
@@ -68,6 +70,7 @@ export class RequestAdmission {
     const name = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     // One header per challenge (RFC 8760 2.4). srf joins repeated values with commas, which the challenge grammar
     // does not allow, so the further challenges are written as header lines of their own.
+    holdWrites(socketOf(res));
     res.send(result.status, { headers: { [name]: result.challenges.join(`\r\n${name}: `) } });
     return undefined;
   }
