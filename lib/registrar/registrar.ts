@@ -83,10 +83,12 @@ export class Registrar {
     }
     this.o.metrics.registered(outcome.bindings.length === 0 ? 'unregistered' : 'ok');
     const contacts = contactHeaderValues(outcome.bindings, now);
-    const headers: Record<string, string> = { Date: new Date(now).toUTCString() };
-    if (contacts.length > 0) headers['Contact'] = contacts.join(', ');
+    // Set on the response rather than passed to send(): srf then serializes res.msg as it is instead of copying it
+    // into a new message first (same bytes on the wire).
+    res.set('Date', new Date(now).toUTCString());
+    if (contacts.length > 0) res.set('Contact', contacts.join(', '));
     holdWrites(socketOf(res));
-    res.send(200, { headers });
+    res.send(200);
   }
 
   /**

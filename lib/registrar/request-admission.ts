@@ -70,8 +70,10 @@ export class RequestAdmission {
     const name = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     // One header per challenge (RFC 8760 2.4). srf joins repeated values with commas, which the challenge grammar
     // does not allow, so the further challenges are written as header lines of their own.
+    // Set on the response, not passed to send(): srf serializes res.msg without copying it first.
+    res.set(name, result.challenges.join(`\r\n${name}: `));
     holdWrites(socketOf(res));
-    res.send(result.status, { headers: { [name]: result.challenges.join(`\r\n${name}: `) } });
+    res.send(result.status);
     return undefined;
   }
 

@@ -1,13 +1,36 @@
-// Free-port discovery on loopback. The kernel picks a port for us (bind to 0); we then check
-// the same number on the other protocol, because SIP endpoints usually listen on both.
+// Free-port discovery on loopback. Ports are drawn below the kernel's ephemeral range, then held to check they are
+// free (on both protocols when asked): a port the kernel picks (bind to 0) comes from the range it also hands to
+// every outgoing connection and unbound UDP socket on the machine, so another process could take it between this
+// check and the test's own bind (seen as EADDRINUSE in a node start).
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 export type PortKind = 'tcp' | 'udp' | 'both';
 
 const HOST = '127.0.0.1';
 const MAX_ATTEMPTS = 50;
+const WINDOW_START = 10_000;
+/** rtpengine's media port blocks start here (test/helpers/rtpengine.ts): signalling ports stay below them. */
+const WINDOW_END = 24_000;
+
+/** First port of the kernel's ephemeral range (net.ipv4.ip_local_port_range). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A port to try: random below the ephemeral range, or 0 (the kernel's choice) when that range starts too low. */
+function candidatePort(): number {
+  const end = Math.min(ephemeralLow(), WINDOW_END);
+  if (end - WINDOW_START < 1000) return 0;
+  return WINDOW_START + Math.floor(Math.random() * (end - WINDOW_START));
+}
 
 interface Held {
   port: number;
@@ -41,7 +64,8 @@ function holdUdp(port: number): Promise<Held | null> {
 
 async function holdFree(kind: PortKind): Promise<Held> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const first = kind === 'udp' ? await holdUdp(0) : await holdTcp(0);
+    const port = candidatePort();
+    const first = kind === 'udp' ? await holdUdp(port) : await holdTcp(port);
     if (!first) continue;
     if (kind !== 'both') return first;
     const second = await holdUdp(first.port);
