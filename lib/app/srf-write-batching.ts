@@ -1,23 +1,14 @@
 /**
  * Batches the app's writes to the drachtio server: srf writes every message with its own socket.write, one
- * syscall each. Responses sent in the same event-loop turn (the 401s for one read of requests, the 200s for one
- * read of Redis replies) are held with cork() and leave in one writev at the turn's check phase. Order is kept.
+ * syscall each. Responses sent in the same tick (the 401s for one read of requests, the 200s for one read of
+ * Redis replies) leave in one writev (lib/common/tick-batcher.ts). Order is kept.
  */
 import type { Socket } from 'node:net';
+import { batchWrites } from '../common/tick-batcher.js';
 
-const held = new WeakSet<Socket>();
-
-function release(socket: Socket): void {
-  held.delete(socket);
-  if (!socket.destroyed) socket.uncork();
-}
-
-/** Call before sending on `socket`: writes until the end of this turn go out together. */
-export function holdWrites(socket: Socket | undefined): void {
-  if (socket === undefined || held.has(socket) || socket.destroyed) return;
-  held.add(socket);
-  socket.cork();
-  setImmediate(release, socket);
+/** Call before sending on `msg`'s control connection: what is sent until the end of this tick goes out together. */
+export function holdWrites(msg: object): void {
+  batchWrites(socketOf(msg));
 }
 
 /** The control-channel socket srf keeps on each request and response it creates (not in srf's types). */

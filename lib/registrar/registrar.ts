@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { RegistrarConfig } from '../config/config-schema.js';
 import type { RegistrationStore } from '../store/registration-store.js';
 import { headerValue } from '../app/srf-headers.js';
-import { holdWrites, socketOf } from '../app/srf-write-batching.js';
+import { holdWrites } from '../app/srf-write-batching.js';
 import { applyRegister, contactHeaderValues, type RegisterOutcome } from './binding-update.js';
 import { aorUser, connectionIdOf, readRegister } from './register-input.js';
 import type { RegistrarMetrics } from './registrar-metrics.js';
@@ -87,7 +87,7 @@ export class Registrar {
     // into a new message first (same bytes on the wire).
     res.set('Date', new Date(now).toUTCString());
     if (contacts.length > 0) res.set('Contact', contacts.join(', '));
-    holdWrites(socketOf(res));
+    holdWrites(res);
     res.send(200);
   }
 

@@ -6,7 +6,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { headerValue } from '../app/srf-headers.js';
-import { holdWrites, socketOf } from '../app/srf-write-batching.js';
+import { holdWrites } from '../app/srf-write-batching.js';
 import { StoreUnavailableError } from '../store/registration-store.js';
 import type { AllowedUriNames } from './allowed-names.js';
 import type { RegistrarMetrics } from './registrar-metrics.js';
@@ -72,7 +72,7 @@ export class RequestAdmission {
     // does not allow, so the further challenges are written as header lines of their own.
     // Set on the response, not passed to send(): srf serializes res.msg without copying it first.
     res.set(name, result.challenges.join(`\r\n${name}: `));
-    holdWrites(socketOf(res));
+    holdWrites(res);
     res.send(result.status);
     return undefined;
   }

@@ -10,7 +10,7 @@ import type { ConnectionCloseReason, ConnectionInfo, Flow } from './types.js';
 import type { TableEntry } from './connection-table.js';
 import { StreamFramer, type FrameSink, type FramerLimits, type FramingError } from './stream-framer.js';
 import { normalizeAddress } from './address.js';
-import { TickBatcher } from './tick-batcher.js';
+import { TickBatcher } from '../../common/tick-batcher.js';
 
 /** Called once when an asynchronous send resolves: connected (flow) or failed (err). */
 export type SendCallback = (err: Error | undefined, flow: Flow | undefined) => void;

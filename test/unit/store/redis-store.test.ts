@@ -126,13 +126,20 @@ t.test('a concurrent change makes the compare-and-set retry with a fresh read', 
   const s = await store(t, cfg);
   const raw = rawClient(t, redis);
   await s.updateAor(AOR, () => ({ bindings: [binding('k1')], result: null }));
+  // This store's read is taken first (a read-ahead, done once the lookup after it on the same connection is
+  // answered); then another writer changes the AOR, and only then does this store decide and write.
+  const ahead = s.readAhead(AOR);
+  await s.lookup(AOR);
+  await raw.hset(`${cfg.keyPrefix}aor:{${AOR}}`, '_v', '99.other', 'k9', JSON.stringify(binding('k9')));
   let calls = 0;
-  const r = await s.updateAor(AOR, (cur) => {
-    calls++;
-    // Another writer changes the AOR between this read and the write.
-    if (calls === 1) void raw.hset(`${cfg.keyPrefix}aor:{${AOR}}`, '_v', '99.other', 'k9', JSON.stringify(binding('k9')));
-    return { bindings: [...cur, binding(`mine`)], result: keys(cur) };
-  });
+  const r = await s.updateAor(
+    AOR,
+    (cur) => {
+      calls++;
+      return { bindings: [...cur, binding(`mine`)], result: keys(cur) };
+    },
+    ahead,
+  );
   t.equal(calls, 2, 'decide ran again');
   t.same(r, ['k1', 'k9'], 'the result of the successful attempt, which saw the other write');
   t.same(keys(await s.lookup(AOR)), ['k1', 'k9', 'mine'], 'the other writer’s binding was not lost');

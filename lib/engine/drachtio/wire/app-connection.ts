@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { AppConnection } from '../contracts.js';
-import { TickBatcher } from '../../transport/tick-batcher.js';
+import { TickBatcher } from '../../../common/tick-batcher.js';
 import { FrameDecoder, encodeString, type FrameError } from './frame-codec.js';
 
 export interface SocketAppConnectionOptions {
