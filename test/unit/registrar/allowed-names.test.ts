@@ -22,10 +22,12 @@ t.test('a remembered verdict follows names added later', async (t) => {
 
 t.test('many distinct URIs: verdicts stay right past the memory bound', async (t) => {
   const a = new AllowedUriNames(['a.example.com']);
+  const wrong: string[] = [];
   for (let i = 0; i < 1000; i++) {
-    t.equal(a.allows(`sip:u${i}@a.example.com`), true);
-    t.equal(a.allows(`sip:u${i}@b${i}.example.com`), false);
+    if (!a.allows(`sip:u${i}@a.example.com`)) wrong.push(`u${i}@a refused`);
+    if (a.allows(`sip:u${i}@b${i}.example.com`)) wrong.push(`u${i}@b${i} allowed`);
   }
+  t.same(wrong, [], '2,000 verdicts, every one right');
   t.ok(a.allows('sip:u0@a.example.com'));
   t.notOk(a.allows('sip:u0@b0.example.com'));
 });
