@@ -8,10 +8,10 @@
  * - updateAor is an optimistic read (HGETALL) + versioned compare-and-set (Lua), retried on conflict. Calls for
  *   one AOR on this instance are queued locally so that only other nodes can cause conflicts.
  */
+import { randomBytes } from 'node:crypto';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisStoreConfig } from '../config/config-schema.js';
-import { randomBytes } from 'node:crypto';
 import {
   settleDigestStepwise,
   StoreUnavailableError,
@@ -258,8 +258,8 @@ export class RedisRegistrationStore implements RegistrationStore {
 
   readAhead(aor: string): AorReadAhead | undefined {
     if (this.closed || !this.healthy) return undefined;
-    // Caught here: a read-ahead nobody uses (the request was refused) must not become an unhandled rejection.
     this.batched();
+    // Caught here: a read-ahead nobody uses (the request was refused) must not become an unhandled rejection.
     const raw = this.client.hgetall(this.aorKey(aor)).catch(() => undefined);
     const ahead: RedisReadAhead = { aor, raw };
     return ahead;
