@@ -1,7 +1,8 @@
 /**
  * SIP digest authentication of device requests (RFC 3261 22, RFC 7616, RFC 8760): challenges, verification of
- * credentials against the user directory, stale nonces, nonce-count replay protection and brute-force throttling
- * (both kept in the shared store, so every node of a cluster sees the same counts).
+ * credentials (plain, `username*` or hashed user names) against the user directory, stale nonces, nonce-count
+ * replay protection and brute-force throttling (both kept in the shared store, so every node of a cluster sees the
+ * same counts).
  * Store failures (StoreUnavailableError) are not caught here: the caller answers 503, never a false success.
  */
 import type { AuthConfig } from '../config/config-schema.js';
@@ -87,10 +88,12 @@ export class DigestAuthenticator {
     // Verified here, then settled with the store in one step: throttling is looked at first there, so a throttled
     // guesser learns nothing about its guess. RFC 7616 3.3: stale=true only when the response was right, so the
     // device retries without asking for a password; a wrong one under an old nonce counts as a failure.
-    const right = this.responseMatches(creds, algorithm, qop, input.method);
-    const user = creds.username;
+    // RFC 7616 3.4.4: a hashed name is looked up; HA1 is still over the real one. An unknown hash fails like an
+    // unknown user (and is counted under the hash).
+    const user = creds.userhash ? this.users.userOfHash(creds.username, algorithm, this.cfg.realm) : creds.username;
+    const right = this.responseMatches(user, creds, algorithm, qop, input.method);
     const verdict = await this.store.settleDigest({
-      userKey: `user:${user}`,
+      userKey: `user:${user ?? creds.username}`,
       sourceKey: `ip:${input.sourceIp}`,
       maxFailures: this.cfg.throttle.maxFailures,
       windowMs: this.windowMs,
@@ -116,7 +119,7 @@ export class DigestAuthenticator {
         return this.challenge(input, 'nonce count replay');
       case 'accepted':
         this.stats.successes++;
-        return { ok: true, user };
+        return { ok: true, user: user! };
     }
   }
 
@@ -125,8 +128,14 @@ export class DigestAuthenticator {
    * Request-URI: proxies on the way may rewrite the Request-URI (RFC 3261 16.5), and the digest still covers the
    * uri the client signed. An unknown user is checked against a dummy HA1 so it costs the same as a wrong password.
    */
-  private responseMatches(creds: DigestCredentials, algorithm: DigestAlgorithm, qop: 'auth' | undefined, method: string): boolean {
-    const stored = this.users.lookup(creds.username, algorithm);
+  private responseMatches(
+    user: string | undefined,
+    creds: DigestCredentials,
+    algorithm: DigestAlgorithm,
+    qop: 'auth' | undefined,
+    method: string,
+  ): boolean {
+    const stored = user === undefined ? undefined : this.users.lookup(user, algorithm);
     const expected = digestResponse({
       algorithm,
       ha1: stored ?? '0'.repeat(HEX_LENGTH[algorithm]),
@@ -142,7 +151,8 @@ export class DigestAuthenticator {
   private challenge(input: AuthInput, reason: string, stale = false): AuthResult {
     this.stats.challenges++;
     const nonce = this.nonces.issueNonce(this.now());
-    const challenges = this.algorithms.map((algorithm) => formatDigestChallenge({ realm: this.cfg.realm, nonce, algorithm, stale }));
+    const userhash = this.cfg.userhash;
+    const challenges = this.algorithms.map((algorithm) => formatDigestChallenge({ realm: this.cfg.realm, nonce, algorithm, stale, userhash }));
     return { ok: false, status: input.proxy ? 407 : 401, challenges, reason };
   }
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DIGEST_ALGORITHMS, HEX_LENGTH, ha1, type DigestAlgorithm } from './digest-hash.js';
+import { DIGEST_ALGORITHMS, HEX_LENGTH, ha1, hashHex, type DigestAlgorithm } from './digest-hash.js';
 
 export type Ha1Hashes = Partial<Record<DigestAlgorithm, string>>;
 
@@ -21,6 +21,8 @@ export class UserDirectoryError extends Error {
 
 export class UserDirectory {
   private readonly users: ReadonlyMap<string, Ha1Hashes>;
+  /** `algorithm:realm` -> hashed user name -> user (userOfHash). */
+  private readonly hashed = new Map<string, Map<string, string>>();
 
   /**
    * @param realm the realm the HA1 values were computed for; undefined for an empty directory without a file
@@ -41,6 +43,21 @@ export class UserDirectory {
   /** The user's HA1 for `algorithm` (lower-case hex), or undefined when the user or that hash is unknown. */
   lookup(user: string, algorithm: DigestAlgorithm): string | undefined {
     return this.users.get(user)?.[algorithm];
+  }
+
+  /**
+   * RFC 7616 3.4.4: the user whose H(user ":" realm) under `algorithm` is `userhash` (hex, any case), if any. The
+   * table is built on first use per algorithm and realm.
+   */
+  userOfHash(userhash: string, algorithm: DigestAlgorithm, realm: string): string | undefined {
+    const key = `${algorithm}:${realm}`;
+    let table = this.hashed.get(key);
+    if (table === undefined) {
+      table = new Map();
+      for (const user of this.users.keys()) table.set(hashHex(algorithm, `${user}:${realm}`), user);
+      this.hashed.set(key, table);
+    }
+    return table.get(userhash.toLowerCase());
   }
 
   userNames(): string[] {

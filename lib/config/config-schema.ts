@@ -108,6 +108,9 @@ export const configSchema: FieldSchema = {
         defaultExpiresS: { type: 'number', default: 3600, integer: true, min: 1 },
         maxContactsPerAor: { type: 'number', default: 10, integer: true, min: 1, max: 1000 },
         onConnectionClose: { type: 'string', default: 'remove', enum: ['remove', 'unreachable'] },
+        // Embedded engine only: a device connection whose bindings all ended is closed once no call uses it.
+        closeConnectionsWithoutBindings: { type: 'boolean', default: true },
+        connectionCheckIntervalS: { type: 'number', default: 30, min: 0.1, max: 3600 },
         retryAfterS: { type: 'number', default: 30, integer: true, min: 1 },
       },
     },
@@ -120,6 +123,8 @@ export const configSchema: FieldSchema = {
         nonceSecret: { type: 'string', default: 'sipedge-change-me', nonEmpty: true },
         nonceLifetimeS: { type: 'number', default: 300, integer: true, min: 1, max: 86400 },
         algorithms: { type: 'string[]', default: ['SHA-256', 'MD5'] },
+        // RFC 7616 3.4.4: offer userhash=true in challenges (hashed user names are accepted either way).
+        userhash: { type: 'boolean', default: false },
         usersFile: { type: 'string', default: 'config/users.json', nonEmpty: true },
         methods: { type: 'string[]', default: ['REGISTER', 'INVITE', 'SUBSCRIBE', 'MESSAGE', 'REFER', 'PUBLISH', 'NOTIFY'] },
         throttle: {
@@ -278,6 +283,8 @@ export interface RegistrarConfig {
   defaultExpiresS: number;
   maxContactsPerAor: number;
   onConnectionClose: 'remove' | 'unreachable';
+  closeConnectionsWithoutBindings: boolean;
+  connectionCheckIntervalS: number;
   retryAfterS: number;
 }
 
@@ -288,6 +295,8 @@ export interface AuthConfig {
   nonceLifetimeS: number;
   /** 'SHA-256' and/or 'MD5', in the order the challenges are offered (RFC 8760: preferred first). */
   algorithms: string[];
+  /** Offer userhash=true in challenges (RFC 7616 3.4.4). */
+  userhash: boolean;
   usersFile: string;
   methods: string[];
   throttle: { maxFailures: number; windowS: number };

@@ -1,7 +1,7 @@
 /**
  * The embedded engine on its own worker thread (`drachtio.engineThread`), main-thread side: starts the worker
  * (engine-worker.ts), waits for it to listen, and exposes what the node needs of the engine: its bound addresses,
- * device connection closes, its Prometheus text and event-loop lag. The gateway app still talks to the engine only
+ * device connections (their closes, the list, releasing unused ones), its Prometheus text and event-loop lag. The gateway app still talks to the engine only
  * over the drachtio control channel (loopback TCP).
  *
  * Also the one place for what crosses the thread boundary (structured-clone messages) and for the engine gauges
@@ -38,9 +38,19 @@ export interface SerializedError {
   problem?: string;
 }
 
-/** Main thread -> worker. */
+/** An inbound device connection as the engine names it, with its remote end. */
+export interface DeviceConnection {
+  id: string;
+  transport: 'tcp' | 'tls';
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** Main thread -> worker. Requests carry an id; the worker answers each with a `reply` of the same id. */
 export type ToEngineWorker =
   | { type: 'metrics'; id: number }
+  | { type: 'device-connections'; id: number }
+  | { type: 'release-connections'; id: number; ids: string[] }
   | { type: 'stop' };
 
 /** Worker -> main thread. */
@@ -49,7 +59,7 @@ export type FromEngineWorker =
   | { type: 'start-failed'; error: SerializedError }
   | { type: 'connection-close'; info: ConnectionClosed }
   | { type: 'stats'; eventLoopLagMs: number }
-  | { type: 'metrics'; id: number; text?: string; error?: string }
+  | { type: 'reply'; id: number; value?: unknown; error?: string }
   | { type: 'stopped' };
 
 /** What the worker gets as workerData. */
@@ -94,6 +104,15 @@ export function registerEngineGauges(registry: Registry, engine: SipEngine): voi
   });
 }
 
+/** The engine's inbound TCP/TLS connections (what both the worker and an in-process node report). */
+export function deviceConnectionsOf(embedded: EmbeddedEngine): DeviceConnection[] {
+  const out: DeviceConnection[] = [];
+  for (const c of embedded.engine.transport.connections()) {
+    if (c.inbound) out.push({ id: c.id, transport: c.transport, remoteAddress: c.remoteAddress, remotePort: c.remotePort });
+  }
+  return out;
+}
+
 /** State of the drachtio layer, so a leak (dialogs or app requests that never end) shows in Prometheus. */
 export function registerDrachtioGauges(registry: Registry, embedded: EmbeddedEngine): void {
   const stat = (name: string, help: string, read: () => number) =>
@@ -121,7 +140,7 @@ export interface EngineThreadOptions {
   log: Logger;
   /** How long stop() waits for the worker to exit before terminating it. */
   stopTimeoutMs?: number;
-  /** How long a /metrics request waits for the worker. */
+  /** How long a request (e.g. for /metrics) waits for the worker. */
   metricsTimeoutMs?: number;
   statsIntervalMs?: number;
   /** The worker script (default: the compiled engine-worker.js next to this file). */
@@ -140,7 +159,7 @@ export class EngineThread extends EventEmitter<EngineThreadEvents> {
   private controlAddress?: { address: string; port: number };
   private lagMs = 0;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   private stopRequested = false;
   private alive = false;
   private exitPromise?: Promise<number>;
@@ -214,13 +233,13 @@ export class EngineThread extends EventEmitter<EngineThreadEvents> {
       case 'stats':
         this.lagMs = msg.eventLoopLagMs;
         break;
-      case 'metrics': {
+      case 'reply': {
         const p = this.pending.get(msg.id);
         if (!p) break;
         this.pending.delete(msg.id);
         clearTimeout(p.timer);
-        if (msg.text !== undefined) p.resolve(msg.text);
-        else p.reject(new Error(msg.error ?? 'engine metrics failed'));
+        if (msg.error === undefined) p.resolve(msg.value);
+        else p.reject(new Error(msg.error));
         break;
       }
       case 'start-failed':
@@ -259,16 +278,31 @@ export class EngineThread extends EventEmitter<EngineThreadEvents> {
 
   /** The engine's Prometheus text (its counters, histograms and gauges). */
   metrics(timeoutMs = this.opts.metricsTimeoutMs ?? 2000): Promise<string> {
+    return this.request<string>((id) => ({ type: 'metrics', id }), timeoutMs);
+  }
+
+  /** The engine's inbound TCP/TLS connections. */
+  deviceConnections(): Promise<DeviceConnection[]> {
+    return this.request<DeviceConnection[]>((id) => ({ type: 'device-connections', id }));
+  }
+
+  /** Closes those of the given connections that no transaction or dialog uses; resolves with the ids closed. */
+  releaseConnections(ids: string[]): Promise<string[]> {
+    return this.request<string[]>((id) => ({ type: 'release-connections', id, ids }));
+  }
+
+  private request<T>(build: (id: number) => ToEngineWorker, timeoutMs = this.opts.metricsTimeoutMs ?? 2000): Promise<T> {
     if (!this.alive || !this.worker) return Promise.reject(new Error('engine thread not running'));
-    const id = this.nextId++;
-    return new Promise<string>((resolve, reject) => {
+    const msg = build(this.nextId++);
+    const id = (msg as { id: number }).id;
+    return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`engine thread did not answer a metrics request within ${timeoutMs} ms`));
+        reject(new Error(`engine thread did not answer a ${msg.type} request within ${timeoutMs} ms`));
       }, timeoutMs);
       timer.unref();
-      this.pending.set(id, { resolve, reject, timer });
-      this.post({ type: 'metrics', id });
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.post(msg);
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * Worker-thread entry of the embedded engine (`drachtio.engineThread`; started by engine-thread.ts): builds the
  * engine from the node's config with its own logger and metrics registry, starts it with its drachtio control
- * channel, and answers the main thread (ready, device connection closes, metrics text, stats, stop). Messages are
- * the union in engine-thread.ts.
+ * channel, and answers the main thread (ready, device connection closes and list, releasing unused connections,
+ * metrics text, stats, stop). Messages are the union in engine-thread.ts.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Registry } from 'prom-client';
@@ -14,6 +14,7 @@ import {
   registerDrachtioGauges,
   registerEngineGauges,
   serializeError,
+  deviceConnectionsOf,
   type EngineWorkerData,
   type FromEngineWorker,
   type ToEngineWorker,
@@ -53,6 +54,16 @@ async function start(): Promise<void> {
   post({ type: 'ready', sip: e.engine.transport.listening, control: e.addresses.control });
 }
 
+/** Answers request `id` with what `answer` returns or resolves to, or with its error. */
+function reply(id: number, answer: () => unknown): void {
+  Promise.resolve()
+    .then(answer)
+    .then(
+      (value) => post({ type: 'reply', id, value }),
+      (err: unknown) => post({ type: 'reply', id, error: (err as Error)?.message ?? String(err) }),
+    );
+}
+
 function stop(): Promise<void> {
   stopping ??= (async () => {
     clearInterval(statsTimer);
@@ -72,10 +83,13 @@ function stop(): Promise<void> {
 port.on('message', (msg: ToEngineWorker) => {
   switch (msg.type) {
     case 'metrics':
-      registry.metrics().then(
-        (text) => post({ type: 'metrics', id: msg.id, text }),
-        (err: unknown) => post({ type: 'metrics', id: msg.id, error: (err as Error)?.message ?? String(err) }),
-      );
+      reply(msg.id, () => registry.metrics());
+      break;
+    case 'device-connections':
+      reply(msg.id, () => (embedded ? deviceConnectionsOf(embedded) : []));
+      break;
+    case 'release-connections':
+      reply(msg.id, () => embedded?.server.releaseConnections(msg.ids) ?? []);
       break;
     case 'stop':
       void stop();

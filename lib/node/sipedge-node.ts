@@ -22,7 +22,8 @@ import { AdminServer } from '../observability/admin-server.js';
 import { engineOptionsFrom } from './engine-options.js';
 import { buildGatewayPolicy, type BuiltGatewayPolicy } from './gateway-policy.js';
 import { OptionsProber, srfOptionsSender } from '../callservers/options-prober.js';
-import { EngineThread, registerDrachtioGauges, registerEngineGauges } from './engine-thread.js';
+import { deviceConnectionsOf, EngineThread, registerDrachtioGauges, registerEngineGauges } from './engine-thread.js';
+import { ConnectionRelease, type DeviceConnectionControl } from './connection-release.js';
 import { AppProcesses } from './app-processes.js';
 
 export interface NodeAddresses {
@@ -52,6 +53,7 @@ export class SipedgeNode {
   private app?: SipedgeApp;
   private policy?: BuiltGatewayPolicy;
   private prober?: OptionsProber;
+  private connectionRelease?: ConnectionRelease;
   private appProcesses?: AppProcesses;
   private stopping = false;
   private stopped?: Promise<void>;
@@ -154,6 +156,7 @@ export class SipedgeNode {
     };
     this.embedded?.engine.transport.on('connection:close', onClose);
     this.thread?.on('connection:close', onClose);
+    this.startConnectionRelease(policy);
     this.app = new SipedgeApp({
       drachtio: { host: this.drachtioAddress.address, port: this.drachtioAddress.port, secret: this.config.drachtio.secret },
       logger: this.log,
@@ -171,6 +174,28 @@ export class SipedgeNode {
       });
       this.prober.start();
     }
+  }
+
+  /** Closing device connections once their bindings all ended (needs the engine here: the drachtio protocol cannot). */
+  private startConnectionRelease(policy: BuiltGatewayPolicy): void {
+    const cfg = this.config.registrar;
+    const embedded = this.embedded;
+    let engine: DeviceConnectionControl | undefined = this.thread;
+    if (engine === undefined && embedded !== undefined) {
+      engine = {
+        deviceConnections: async () => deviceConnectionsOf(embedded),
+        releaseConnections: async (ids) => embedded.server.releaseConnections(ids),
+      };
+    }
+    if (engine === undefined || !cfg.closeConnectionsWithoutBindings) return;
+    this.connectionRelease = new ConnectionRelease({
+      engine,
+      store: policy.store,
+      nodeId: this.config.node.id,
+      intervalMs: cfg.connectionCheckIntervalS * 1000,
+      log: this.log.child({ component: 'connection-release' }),
+    });
+    this.connectionRelease.start();
   }
 
   /** node.appProcesses > 1: more processes running the app against this node's engine (app-processes.ts). */
@@ -266,6 +291,8 @@ export class SipedgeNode {
     this.appProcesses = undefined;
     await this.prober?.stop();
     this.prober = undefined;
+    this.connectionRelease?.stop();
+    this.connectionRelease = undefined;
     await this.app?.stop();
     this.app = undefined;
     await this.policy?.close();

@@ -68,6 +68,18 @@ export class MemoryRegistrationStore implements RegistrationStore {
     return change.result;
   }
 
+  async connectionsBound(nodeId: string, connectionIds: readonly string[]): Promise<boolean[]> {
+    const now = this.now();
+    return connectionIds.map((connectionId) => {
+      for (const m of this.byConnection.get(connKey(nodeId, connectionId)) ?? []) {
+        const i = m.indexOf(SEP);
+        const b = this.aors.get(m.slice(0, i))?.get(m.slice(i + 1));
+        if (b !== undefined && b.expiresAt > now && b.nodeId === nodeId && b.connectionId === connectionId) return true;
+      }
+      return false;
+    });
+  }
+
   async dropConnection(nodeId: string, connectionId: string, markUnreachable: boolean): Promise<number> {
     const ck = connKey(nodeId, connectionId);
     const members = this.byConnection.get(ck);

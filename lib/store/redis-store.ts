@@ -56,6 +56,8 @@ interface RedisReadAhead extends AorReadAhead {
 }
 
 const SEP = '\n';
+/** Connection sets looked at per round trip by connectionsBound. */
+const CONNECTION_SLICE = 500;
 const VERSION_FIELD = '_v';
 const VERDICTS: ReadonlySet<string> = new Set<DigestVerdict>(['throttled', 'failed', 'stale', 'replay', 'accepted']);
 
@@ -297,6 +299,19 @@ export class RedisRegistrationStore implements RegistrationStore {
       ),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async connectionsBound(nodeId: string, connectionIds: readonly string[]): Promise<boolean[]> {
+    const out: boolean[] = [];
+    // In slices, so that a node with many connections does not queue them all in front of registrations at once.
+    for (let i = 0; i < connectionIds.length; i += CONNECTION_SLICE) {
+      const slice = connectionIds.slice(i, i + CONNECTION_SLICE);
+      const counts = await Promise.all(
+        slice.map((id) => this.call('connectionsBound', () => this.client.scard(this.connKey(nodeId, id)))),
+      );
+      for (const n of counts) out.push(n > 0);
+    }
+    return out;
   }
 
   async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {

@@ -103,6 +103,11 @@ export interface RegistrationStore {
    */
   dropConnection(nodeId: string, connectionId: string, markUnreachable: boolean): Promise<number>;
   /**
+   * For each of one node's connections, whether a binding that arrived on it is still there (the Redis store sees
+   * an expiry at its next sweep). Lets the node close device connections whose registrations all ended.
+   */
+  connectionsBound(nodeId: string, connectionIds: readonly string[]): Promise<boolean[]>;
+  /**
    * Digest nonce-count replay check (RFC 7616 3.4.5): true when `nc` is above every count seen for `nonce`
    * (and records it); false for a replay. The record lives `ttlMs`.
    */

@@ -8,6 +8,7 @@ import type { EngineUser, SipEngine } from '../core/sip-engine.js';
 import type { SipRequest, SipResponse } from '../messages/message.js';
 import { systemClock, type Clock } from '../timers/clock.js';
 import type { ServerTransaction } from '../transactions/transaction-user.js';
+import { ConnectionUsage } from '../transport/connection-usage.js';
 import type { ConnectionCloseReason, ConnectionInfo, Flow } from '../transport/types.js';
 import type { AppCommand, AppConnection, AppRouter, CommandHandler, LocalAddresses, NextHopResolver, PendingRequests } from './contracts.js';
 import { parseAppSipText } from './sip-text/app-message.js';
@@ -169,6 +170,25 @@ export class DrachtioServer implements EngineUser, CommandHandler, PendingReques
 
   onConnectionClose(info: ConnectionInfo, _reason: ConnectionCloseReason): void {
     this.ctx.registrations.connectionClosed(info.id);
+  }
+
+  /**
+   * Closes those of the given inbound connections that no transaction or dialog uses (reason `released`) and
+   * returns their ids: for the layer above, which may know that a connection is no longer needed (e.g. its
+   * registrations ended). Connections still in use are left open; the caller may ask again later.
+   */
+  releaseConnections(ids: readonly string[]): string[] {
+    const { transport, transactions } = this.ctx.engine;
+    const usage = new ConnectionUsage();
+    transactions.noteConnectionsInUse(usage);
+    for (const d of this.ctx.dialogs.values()) usage.note(d.target);
+    const closed: string[] = [];
+    for (const id of ids) {
+      const info = transport.connection(id);
+      if (info === undefined || !info.inbound || usage.uses(info)) continue;
+      if (transport.close(id, 'released')) closed.push(id);
+    }
+    return closed;
   }
 
   // ---------------------------------------------------------------- CommandHandler

@@ -7,6 +7,7 @@ import type { SipRequest, SipResponse } from '../messages/message.js';
 import { generateBranch } from '../messages/ids.js';
 import type { Clock } from '../timers/clock.js';
 import type { EngineMetrics } from '../observability.js';
+import type { ConnectionUsage } from '../transport/connection-usage.js';
 import type { Flow, SendTarget } from '../transport/types.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction, type InviteServerTransactionOptions } from './invite-server-transaction.js';
@@ -191,6 +192,13 @@ export class TransactionLayer {
       if (txn !== undefined && txn.request.to.tag !== cancel.to.tag) txn = undefined;
     }
     return txn !== undefined && txn.kind === 'ist' ? txn : undefined;
+  }
+
+  /** Notes the connection of every live transaction (a connection in use is not closed on request). */
+  noteConnectionsInUse(usage: ConnectionUsage): void {
+    for (const txn of this.clients.values()) usage.note(txn.target);
+    for (const txn of this.servers.values()) usage.note(txn.flow);
+    for (const txn of this.legacyServers.values()) usage.note(txn.flow);
   }
 
   /** Terminate every transaction at once (engine shutdown); timers stop, no protocol messages are sent. */

@@ -35,6 +35,8 @@ export type ConnectionCloseReason =
   | 'limit-total'
   | 'limit-per-ip'
   | 'write-backlog'
+  /** Closed on request of the layer above because nothing used it any more (e.g. its registrations ended). */
+  | 'released'
   | 'shutdown';
 
 export interface ConnectionInfo {

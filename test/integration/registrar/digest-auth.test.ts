@@ -2,6 +2,7 @@
 // stream client (SHA-256, TLS), wrong passwords, replayed nonce counts, stale nonces, and a nonce issued by
 // one node answered to another.
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { addUser } from '../../../lib/auth/user-directory.js';
 import { makeTestPki } from '../../helpers/certs.js';
@@ -114,6 +115,20 @@ t.test('digest authentication across two nodes on one Redis', async (t) => {
     t.ok(fresh.length > 0 && fresh.every((x) => x.stale), `stale=true on ${headerValues(staleRes, 'www-authenticate').join(' | ')}`);
     const ok = await dev.register({ headers: [['Authorization', authorizationFor(fresh[0]!, 'alice', 'alice-secret', 'REGISTER', 'sip:127.0.0.1')]] });
     t.equal(ok.status, 200);
+  });
+
+  await t.test('a hashed user name (RFC 7616 userhash) registers alice', async (t) => {
+    const dev = await Device.connect({ port: a.sipPort, transport: 'tcp' }, 'alice');
+    t.teardown(() => dev.close());
+    const c = challengesOf(await dev.register()).find((x) => x.algorithm === 'SHA-256')!;
+    const hashed = createHash('sha256').update(`alice:${c.realm}`).digest('hex');
+    const authorization = authorizationFor(c, 'alice', 'alice-secret', 'REGISTER', 'sip:127.0.0.1').replace(
+      'username="alice"',
+      `username="${hashed}", userhash=true`,
+    );
+    t.match(authorization, /userhash=true/);
+    const res = await dev.register({ headers: [['Authorization', authorization]] });
+    t.equal(res.status, 200, 'registered under the hashed name');
   });
 
   await t.test('another user cannot register alice', async (t) => {

@@ -41,6 +41,9 @@ class FakeStore implements RegistrationStore {
   async dropConnection(): Promise<number> {
     throw new Error('not used');
   }
+  async connectionsBound(): Promise<boolean[]> {
+    throw new Error('not used');
+  }
   async acceptNonceCount(nonce: string, nc: number, ttlMs: number): Promise<boolean> {
     this.check();
     this.ttls.push(ttlMs);
@@ -79,6 +82,7 @@ const config = (over: Partial<AuthConfig> = {}): AuthConfig => ({
   nonceSecret: 'cluster-secret',
   nonceLifetimeS: 300,
   algorithms: ['SHA-256', 'MD5'],
+  userhash: false,
   usersFile: 'unused',
   methods: ['REGISTER', 'INVITE'],
   throttle: { maxFailures: 3, windowS: 60 },
@@ -105,12 +109,20 @@ interface Challenge {
   algorithm: string;
   qop?: string;
   stale: boolean;
+  userhash: boolean;
 }
 
 function parseChallenge(v: string): Challenge {
   const p = new Map<string, string>();
   for (const m of v.replace(/^Digest\s+/, '').matchAll(/([\w-]+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) p.set(m[1]!, m[2] ?? m[3]!);
-  return { realm: p.get('realm')!, nonce: p.get('nonce')!, algorithm: p.get('algorithm')!, qop: p.get('qop'), stale: p.get('stale') === 'true' };
+  return {
+    realm: p.get('realm')!,
+    nonce: p.get('nonce')!,
+    algorithm: p.get('algorithm')!,
+    qop: p.get('qop'),
+    stale: p.get('stale') === 'true',
+    userhash: p.get('userhash') === 'true',
+  };
 }
 
 function challengesOf(r: AuthResult): Challenge[] {
@@ -120,14 +132,28 @@ function challengesOf(r: AuthResult): Challenge[] {
 
 const H = (alg: string, s: string) => createHash(alg === 'SHA-256' ? 'sha256' : 'md5').update(s).digest('hex');
 
-/** What a device sends for a challenge: written out here, independent of lib/auth/digest-hash.ts. */
-function answer(c: Challenge, user: string, password: string, o: { method?: string; uri?: string; nc?: number; qop?: boolean; realm?: string } = {}): string {
+/**
+ * What a device sends for a challenge: written out here, independent of lib/auth/digest-hash.ts. `name` says how
+ * the user name travels: as is (default), hashed (RFC 7616 3.4.4 userhash) or as an RFC 8187 `username*`.
+ */
+function answer(
+  c: Challenge,
+  user: string,
+  password: string,
+  o: { method?: string; uri?: string; nc?: number; qop?: boolean; realm?: string; name?: 'plain' | 'hashed' | 'extended' } = {},
+): string {
   const method = o.method ?? 'REGISTER';
   const uri = o.uri ?? 'sip:sipedge.test';
   const realm = o.realm ?? c.realm;
   const h1 = H(c.algorithm, `${user}:${realm}:${password}`);
   const h2 = H(c.algorithm, `${method}:${uri}`);
-  const base = `Digest username="${user}", realm="${realm}", nonce="${c.nonce}", uri="${uri}", algorithm=${c.algorithm}`;
+  const username =
+    o.name === 'hashed'
+      ? `username="${H(c.algorithm, `${user}:${realm}`)}", userhash=true`
+      : o.name === 'extended'
+        ? `username*=UTF-8''${encodeURIComponent(user)}`
+        : `username="${user}"`;
+  const base = `Digest ${username}, realm="${realm}", nonce="${c.nonce}", uri="${uri}", algorithm=${c.algorithm}`;
   if (o.qop === false) return `${base}, response="${H(c.algorithm, `${h1}:${c.nonce}:${h2}`)}"`;
   const nc = (o.nc ?? 1).toString(16).padStart(8, '0');
   const cnonce = 'c0ffee42';
@@ -167,6 +193,30 @@ t.test('correct MD5 and SHA-256 answers succeed', async (t) => {
   }
   t.equal(auth.stats.successes, 2);
   t.same(store.ttls, [305_000, 305_000], 'nonce-count records outlive the nonce');
+});
+
+t.test('RFC 7616 3.4.4: hashed user names and username* succeed with both algorithms', async (t) => {
+  const { auth, users } = setup({ throttle: { maxFailures: 10, windowS: 60 } });
+  t.equal(challengesOf(await auth.authenticate(req())).some((c) => c.userhash), false, 'userhash not offered by default');
+  for (const alg of ['MD5', 'SHA-256']) {
+    const c1 = await firstChallenge(auth, alg);
+    t.same(await auth.authenticate(req(answer(c1, 'alice', 'alice-secret', { name: 'hashed' }))), { ok: true, user: 'alice' }, `${alg} hashed`);
+    const c2 = await firstChallenge(auth, alg);
+    t.match(await auth.authenticate(req(answer(c2, 'alice', 'wrong', { name: 'hashed' }))), { ok: false, status: 401, reason: 'wrong credentials' }, `${alg} hashed, wrong password`);
+    const c3 = await firstChallenge(auth, alg);
+    t.match(await auth.authenticate(req(answer(c3, 'mallory', 'x', { name: 'hashed' }))), { ok: false, reason: 'wrong credentials' }, `${alg} unknown hash`);
+  }
+  // A name a quoted string cannot carry as is (RFC 8187 UTF-8).
+  const jurgen = directory({ 'jürgen': 'pw' });
+  const store = new FakeStore(() => 1_700_000_000_000);
+  const a2 = new DigestAuthenticator(config({ userhash: true }), jurgen, store, { now: () => 1_700_000_000_000 });
+  const cs = challengesOf(await a2.authenticate(req()));
+  t.ok(cs.every((c) => c.userhash), 'userhash=true offered when configured');
+  const c = cs.find((x) => x.algorithm === 'SHA-256')!;
+  t.same(await a2.authenticate(req(answer(c, 'jürgen', 'pw', { name: 'extended' }))), { ok: true, user: 'jürgen' }, 'username*');
+  const c4 = challengesOf(await a2.authenticate(req())).find((x) => x.algorithm === 'MD5')!;
+  t.same(await a2.authenticate(req(answer(c4, 'jürgen', 'pw', { name: 'hashed' }))), { ok: true, user: 'jürgen' }, 'hashed UTF-8 name');
+  t.equal(users.size, 2);
 });
 
 t.test('the nonce can be reused with increasing nc; the uri need not be the Request-URI', async (t) => {

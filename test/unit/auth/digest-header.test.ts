@@ -38,9 +38,36 @@ t.test('scheme and parameter names are case-insensitive; whitespace and empty el
   t.equal(parseDigestCredentials('digest username="a", realm="r", nonce="n", uri="sip:h", response="x"')?.username, 'a');
 });
 
-t.test('userhash and unknown parameters are ignored', async (t) => {
+t.test('userhash=false and unknown parameters are ignored', async (t) => {
   const c = parseDigestCredentials('Digest username="a", realm="r", nonce="n", uri="sip:h", response="x", userhash=false, foo="bar"');
   t.same(c, { username: 'a', realm: 'r', nonce: 'n', uri: 'sip:h', response: 'x' });
+});
+
+t.test('RFC 7616 3.4.4: userhash=true and username*', async (t) => {
+  const rest = 'realm="r", nonce="n", uri="sip:h", response="x"';
+  t.same(parseDigestCredentials(`Digest username="0abc", userhash=TRUE, ${rest}`), {
+    username: '0abc',
+    userhash: true,
+    realm: 'r',
+    nonce: 'n',
+    uri: 'sip:h',
+    response: 'x',
+  });
+  t.equal(parseDigestCredentials(`Digest username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, ${rest}`)?.username, 'Jäsøn Doe', 'RFC 7616 3.9.2 example name');
+  t.equal(parseDigestCredentials(`Digest username*=utf-8'en'a%22b, ${rest}`)?.username, 'a"b', 'language tag, case-insensitive charset');
+  t.equal(parseDigestCredentials(`Digest username*=ISO-8859-1''j%FCrgen, ${rest}`)?.username, 'jürgen', 'ISO-8859-1');
+  for (const bad of [
+    `Digest username="a", username*=UTF-8''a, ${rest}`,
+    `Digest ${rest}`,
+    `Digest username*=UTF-8''a, userhash=true, ${rest}`,
+    `Digest username*=UTF-8''%C3, ${rest}`,
+    `Digest username*=UTF-8''%zz, ${rest}`,
+    `Digest username*=KOI8-R''a, ${rest}`,
+    `Digest username*=a, ${rest}`,
+    `Digest username="a", userhash=maybe, ${rest}`,
+  ]) {
+    t.equal(parseDigestCredentials(bad), undefined, bad);
+  }
 });
 
 t.test('malformed values give undefined', async (t) => {
@@ -71,6 +98,10 @@ t.test('challenge formatting', async (t) => {
   t.equal(
     formatDigestChallenge({ realm: 'a"b', nonce: 'n', algorithm: 'MD5', stale: true, opaque: 'o\\p' }),
     'Digest realm="a\\"b", nonce="n", algorithm=MD5, qop="auth", stale=true, opaque="o\\\\p"',
+  );
+  t.equal(
+    formatDigestChallenge({ realm: 'r', nonce: 'n', algorithm: 'MD5', userhash: true }),
+    'Digest realm="r", nonce="n", algorithm=MD5, qop="auth", userhash=true',
   );
   t.equal(quote('x'), '"x"');
 });

@@ -134,6 +134,25 @@ export function storeSuite(t: Test, name: string, factory: Factory): void {
     t.same(keys(await s.lookup(AOR)), ['b1']);
   });
 
+  t.test(`${name}: connectionsBound tells which of a node's connections still carry a binding`, async (t) => {
+    let clock = Date.now();
+    const s = await factory(t, { now: () => clock });
+    const unknown = 'tcp:198.51.100.1:1';
+    await s.updateAor(AOR, () => ({
+      bindings: [binding('a1', { expiresAt: clock + 5000 }), binding('b1', { connectionId: CONN_B, expiresAt: clock + 60_000 })],
+      result: null,
+    }));
+    t.same(await s.connectionsBound('n1', [CONN_A, CONN_B, unknown]), [true, true, false]);
+    t.same(await s.connectionsBound('n2', [CONN_A]), [false], 'another node\'s connection of the same name');
+    t.same(await s.connectionsBound('n1', []), []);
+    clock += 10_000;
+    // The Redis store learns of an expiry at its sweep; the memory store at once.
+    await (s as { sweep?: () => Promise<unknown> | unknown }).sweep?.();
+    t.same(await s.connectionsBound('n1', [CONN_A, CONN_B]), [false, true], 'expired binding no longer counts');
+    await s.updateAor(AOR, (cur) => ({ bindings: cur.filter((b) => b.key !== 'b1'), result: null }));
+    t.same(await s.connectionsBound('n1', [CONN_B]), [false], 'removed binding no longer counts');
+  });
+
   t.test(`${name}: dropConnection with markUnreachable keeps bindings unreachable`, async (t) => {
     const s = await factory(t);
     await s.updateAor(AOR, () => ({ bindings: [binding('a1'), binding('a2'), binding('b1', { connectionId: CONN_B })], result: null }));
