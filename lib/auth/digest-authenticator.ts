@@ -61,6 +61,8 @@ export class DigestAuthenticator {
     if (users.realm !== undefined && users.realm !== cfg.realm) {
       throw new Error(`user directory realm '${users.realm}' differs from auth.realm '${cfg.realm}'`);
     }
+    // Devices told they may hash their names will: build the lookup tables now, not on the first such request.
+    if (cfg.userhash) for (const algorithm of this.algorithms) users.userHashes(algorithm, cfg.realm);
     this.nonces = new NonceSigner({ secret: cfg.nonceSecret, realm: cfg.realm, lifetimeMs: cfg.nonceLifetimeS * 1000 });
     this.now = opts.now ?? Date.now;
     this.windowMs = cfg.throttle.windowS * 1000;

@@ -45,11 +45,16 @@ export class UserDirectory {
     return this.users.get(user)?.[algorithm];
   }
 
-  /**
-   * RFC 7616 3.4.4: the user whose H(user ":" realm) under `algorithm` is `userhash` (hex, any case), if any. The
-   * table is built on first use per algorithm and realm.
-   */
+  /** RFC 7616 3.4.4: the user whose H(user ":" realm) under `algorithm` is `userhash` (hex, any case), if any. */
   userOfHash(userhash: string, algorithm: DigestAlgorithm, realm: string): string | undefined {
+    return this.userHashes(algorithm, realm).get(userhash.toLowerCase());
+  }
+
+  /**
+   * The hashed-name table of one algorithm and realm, built on first use (one hash per user): call it at start
+   * when devices are told they may hash, so that the first hashed request does not pay for it.
+   */
+  userHashes(algorithm: DigestAlgorithm, realm: string): ReadonlyMap<string, string> {
     const key = `${algorithm}:${realm}`;
     let table = this.hashed.get(key);
     if (table === undefined) {
@@ -57,7 +62,7 @@ export class UserDirectory {
       for (const user of this.users.keys()) table.set(hashHex(algorithm, `${user}:${realm}`), user);
       this.hashed.set(key, table);
     }
-    return table.get(userhash.toLowerCase());
+    return table;
   }
 
   userNames(): string[] {

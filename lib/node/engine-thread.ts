@@ -1,8 +1,8 @@
 /**
  * The embedded engine on its own worker thread (`drachtio.engineThread`), main-thread side: starts the worker
  * (engine-worker.ts), waits for it to listen, and exposes what the node needs of the engine: its bound addresses,
- * device connections (their closes, the list, releasing unused ones), its Prometheus text and event-loop lag. The gateway app still talks to the engine only
- * over the drachtio control channel (loopback TCP).
+ * device connections (their closes, the list, releasing unused ones), its Prometheus text and event-loop lag. The
+ * gateway app still talks to the engine only over the drachtio control channel (loopback TCP).
  *
  * Also the one place for what crosses the thread boundary (structured-clone messages) and for the engine gauges
  * both the in-process node and the worker register.
@@ -278,23 +278,22 @@ export class EngineThread extends EventEmitter<EngineThreadEvents> {
 
   /** The engine's Prometheus text (its counters, histograms and gauges). */
   metrics(timeoutMs = this.opts.metricsTimeoutMs ?? 2000): Promise<string> {
-    return this.request<string>((id) => ({ type: 'metrics', id }), timeoutMs);
+    return this.request<string>({ type: 'metrics', id: this.nextId++ }, timeoutMs);
   }
 
   /** The engine's inbound TCP/TLS connections. */
   deviceConnections(): Promise<DeviceConnection[]> {
-    return this.request<DeviceConnection[]>((id) => ({ type: 'device-connections', id }));
+    return this.request<DeviceConnection[]>({ type: 'device-connections', id: this.nextId++ });
   }
 
   /** Closes those of the given connections that no transaction or dialog uses; resolves with the ids closed. */
   releaseConnections(ids: string[]): Promise<string[]> {
-    return this.request<string[]>((id) => ({ type: 'release-connections', id, ids }));
+    return this.request<string[]>({ type: 'release-connections', id: this.nextId++, ids });
   }
 
-  private request<T>(build: (id: number) => ToEngineWorker, timeoutMs = this.opts.metricsTimeoutMs ?? 2000): Promise<T> {
+  private request<T>(msg: Extract<ToEngineWorker, { id: number }>, timeoutMs = this.opts.metricsTimeoutMs ?? 2000): Promise<T> {
     if (!this.alive || !this.worker) return Promise.reject(new Error('engine thread not running'));
-    const msg = build(this.nextId++);
-    const id = (msg as { id: number }).id;
+    const id = msg.id;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
