@@ -47,6 +47,44 @@ return 1
 `;
 
 /**
+ * Removes one AOR's bindings that arrived on one node's connection, in one step without a read round trip first
+ * (standalone and Sentinel; the Cluster path reads and compares-and-sets). KEYS[1] = AOR hash, KEYS[2] = expiry
+ * index, KEYS[3] = the connection set. ARGV[1] = node id, ARGV[2] = connection id, ARGV[3] = now (epoch ms), ARGV[4] =
+ * the writer part of the new version, ARGV[5] = `<aor>\n` (index member prefix), ARGV[6..] = binding keys from the
+ * connection set. A binding is removed only if it still names that node and connection (it may have moved). The
+ * version moves like on any write (`<counter + 1>.<writer part>`); a hash left with no binding is deleted. The
+ * hash TTL is left as it is (an upper bound; reads filter on expiry). Returns how many live bindings were removed.
+ */
+export const DROP_BINDINGS = `
+local now = tonumber(ARGV[3])
+local removed, live = 0, 0
+for i = 6, #ARGV do
+  local k = ARGV[i]
+  local raw = redis.call('HGET', KEYS[1], k)
+  local m = ARGV[5] .. k
+  if raw then
+    local ok, b = pcall(cjson.decode, raw)
+    if ok and type(b) == 'table' and b.nodeId == ARGV[1] and b.connectionId == ARGV[2] then
+      redis.call('HDEL', KEYS[1], k)
+      redis.call('ZREM', KEYS[2], m)
+      removed = removed + 1
+      if tonumber(b.expiresAt) > now then live = live + 1 end
+    end
+  end
+  redis.call('SREM', KEYS[3], m)
+end
+if removed > 0 then
+  if redis.call('HLEN', KEYS[1]) <= 1 then
+    redis.call('DEL', KEYS[1])
+  else
+    local n = tonumber(string.match(redis.call('HGET', KEYS[1], '_v') or '', '^%d+')) or 0
+    redis.call('HSET', KEYS[1], '_v', (n + 1) .. '.' .. ARGV[4])
+  end
+end
+return live
+`;
+
+/**
  * One connection set's share of an AOR change (Cluster mode, where it cannot be in CAS_AOR's slot).
  * KEYS[1] = connection set; ARGV[1] = ttl ms; ARGV[2] = JSON [[members to remove], [members to add]].
  */

@@ -23,7 +23,7 @@ import {
   type RegistrationStore,
 } from './registration-store.js';
 import { batchWrites } from '../common/tick-batcher.js';
-import { ACCEPT_NC, CAS_AOR, CONN_INDEX, RECORD_FAILURE, SETTLE_DIGEST, ZREM_EXPIRED } from './redis-scripts.js';
+import { ACCEPT_NC, CAS_AOR, CONN_INDEX, DROP_BINDINGS, RECORD_FAILURE, SETTLE_DIGEST, ZREM_EXPIRED } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /** Clock (epoch ms); injectable for tests. Binding TTLs are computed relative to it. */
@@ -44,6 +44,7 @@ type Arg = string | number;
 interface ScriptCommands {
   sipedgeCasAor(numKeys: number, ...args: Arg[]): Promise<number>;
   sipedgeConnIndex(key: string, ttl: number, ops: string): Promise<number>;
+  sipedgeDropBindings(aorKey: string, expKey: string, connKey: string, ...args: Arg[]): Promise<number>;
   sipedgeZremExpired(key: string, now: number, ...members: string[]): Promise<number>;
   sipedgeAcceptNc(key: string, nc: number, ttl: number): Promise<number>;
   sipedgeRecordFailure(key: string, windowMs: number): Promise<number>;
@@ -170,6 +171,7 @@ export class RedisRegistrationStore implements RegistrationStore {
     }
     this.client.defineCommand('sipedgeCasAor', { lua: CAS_AOR });
     this.client.defineCommand('sipedgeConnIndex', { lua: CONN_INDEX, numberOfKeys: 1 });
+    this.client.defineCommand('sipedgeDropBindings', { lua: DROP_BINDINGS, numberOfKeys: 3 });
     this.client.defineCommand('sipedgeZremExpired', { lua: ZREM_EXPIRED, numberOfKeys: 1 });
     this.client.defineCommand('sipedgeAcceptNc', { lua: ACCEPT_NC, numberOfKeys: 1 });
     this.client.defineCommand('sipedgeRecordFailure', { lua: RECORD_FAILURE, numberOfKeys: 1 });
@@ -277,6 +279,31 @@ export class RedisRegistrationStore implements RegistrationStore {
       let keys = perAor.get(aor);
       if (!keys) perAor.set(aor, (keys = new Set()));
       keys.add(m.slice(i + 1));
+    }
+    if (!this.isCluster && !markUnreachable) {
+      // One script per AOR instead of a read and a compare-and-set: closing connections is as frequent as
+      // registering when devices connect per registration.
+      const connKey = this.connKey(nodeId, connectionId);
+      const counts = await Promise.all(
+        [...perAor].map(([aor, keys]) =>
+          this.serialized(aor, () =>
+            this.call('dropConnection', () =>
+              this.scripts.sipedgeDropBindings(
+                this.aorKey(aor),
+                this.expKey(),
+                connKey,
+                nodeId,
+                connectionId,
+                this.now(),
+                this.versionWriterPart(),
+                aor + SEP,
+                ...keys,
+              ),
+            ),
+          ),
+        ),
+      );
+      return counts.reduce((a, b) => a + Number(b), 0);
     }
     const counts = await Promise.all(
       [...perAor].map(([aor, keys]) =>
@@ -511,6 +538,11 @@ export class RedisRegistrationStore implements RegistrationStore {
     );
   }
 
+  /** The part of a new version no other write ever used: this instance's tag and write sequence. */
+  private versionWriterPart(): string {
+    return `${this.versionTag}${(++this.versionSeq).toString(36)}`;
+  }
+
   /** Writes `next` over `old` if the version is still `version`. False on conflict. */
   private async commit(
     aor: string,
@@ -560,7 +592,7 @@ export class RedisRegistrationStore implements RegistrationStore {
     }
     const ttl = fresh.size > 0 ? Math.max(1, Math.ceil(maxExp - now)) : 0;
     const counter = Number.parseInt(version, 10) || 0;
-    const newVersion = `${counter + 1}.${this.versionTag}${(++this.versionSeq).toString(36)}`;
+    const newVersion = `${counter + 1}.${this.versionWriterPart()}`;
     const conns = [...conn.values()];
     const ops = JSON.stringify({
       del,

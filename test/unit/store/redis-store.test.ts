@@ -120,6 +120,42 @@ t.test('keys follow the documented layout and carry TTLs', async (t) => {
   t.equal(await raw.exists(connKey), 0);
 });
 
+t.test('dropConnection removes in one script: index entries, a moving version, an emptied hash deleted', async (t) => {
+  const redis = await redisReady;
+  const cfg = config(redis);
+  const s = await store(t, cfg);
+  const raw = rawClient(t, redis);
+  const p = cfg.keyPrefix;
+  const other = 'sip:bob@example.com';
+  const connKey = `${p}conn:{n1:${CONN}}`;
+  await s.updateAor(AOR, () => ({ bindings: [binding('a1'), binding('b1', { connectionId: 'tcp:192.0.2.9:5060' })], result: null }));
+  await s.updateAor(other, () => ({ bindings: [binding('a2', { aor: other })], result: null }));
+  // A stale index entry (its binding gone behind the store's back) is cleaned up, not counted.
+  await raw.sadd(connKey, `${AOR}\nghost`);
+  const before = await raw.hget(`${p}aor:{${AOR}}`, '_v');
+  const ahead = s.readAhead(AOR); // a read taken before the drop, used by a write after it
+  t.equal(await s.dropConnection('n1', CONN, false), 2, 'a1 and a2');
+  const after = await raw.hget(`${p}aor:{${AOR}}`, '_v');
+  t.match(after, /^2\./, 'version counter moved on');
+  t.not(after, before);
+  t.same(Object.keys(await raw.hgetall(`${p}aor:{${AOR}}`)).sort(), ['_v', 'b1']);
+  t.equal(await raw.exists(`${p}aor:{${other}}`), 0, "bob's emptied hash deleted");
+  t.equal(await raw.exists(connKey), 0, 'connection set emptied');
+  t.same(await raw.zrange(`${p}exp`, '0', '-1'), [`${AOR}\nb1`], 'only b1 left in the expiry index');
+  // The write that read before the drop must not put a1 back: its compare-and-set fails and it reads again.
+  const seen: string[][] = [];
+  await s.updateAor(
+    AOR,
+    (cur) => {
+      seen.push(keys(cur));
+      return { bindings: [...cur, binding('a3')], result: null };
+    },
+    ahead,
+  );
+  t.same(seen, [['a1', 'b1'], ['b1']], 'decided on the stale read, then again on a fresh one');
+  t.same(keys(await s.lookup(AOR)), ['a3', 'b1']);
+});
+
 t.test('a concurrent change makes the compare-and-set retry with a fresh read', async (t) => {
   const redis = await redisReady;
   const cfg = config(redis);
