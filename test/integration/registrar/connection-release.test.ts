@@ -3,9 +3,10 @@
 import t from 'tap';
 import { loadConfig } from '../../../lib/config/load-config.js';
 import { SipedgeNode } from '../../../lib/node/sipedge-node.js';
-import { connect, type SipStreamClient } from '../../helpers/sip-tls-client.js';
+import type { SipStreamClient } from '../../helpers/sip-tls-client.js';
 import { buildRequest } from '../../helpers/sip-message.js';
 import { delay } from '../../helpers/drachtio-harness.js';
+import { Device } from '../../helpers/gateway.js';
 
 const config = (engineThread: boolean, close: boolean) =>
   loadConfig(undefined, {
@@ -18,23 +19,7 @@ const config = (engineThread: boolean, close: boolean) =>
     registrar: { minExpiresS: 1, closeConnectionsWithoutBindings: close, connectionCheckIntervalS: 0.2 },
   });
 
-const register = (c: SipStreamClient, user: string, expires: number, cseq = 1) =>
-  c.request(
-    (ctx) =>
-      buildRequest({
-        method: 'REGISTER',
-        uri: 'sip:127.0.0.1',
-        transport: 'TCP',
-        sentBy: ctx.sentBy,
-        from: `<sip:${user}@127.0.0.1>`,
-        to: `<sip:${user}@127.0.0.1>`,
-        callId: `${user}-reg`,
-        cseq,
-        contact: `<sip:${user}@${ctx.sentBy};transport=tcp>`,
-        headers: [['Expires', String(expires)]],
-      }),
-    { timeoutMs: 5000 },
-  );
+const expires = (s: number) => ({ headers: [['Expires', String(s)]] as const });
 
 const options = (c: SipStreamClient) =>
   c.request(
@@ -51,22 +36,22 @@ for (const engineThread of [false, true]) {
     const addresses = await node.start();
     t.teardown(() => node.stop());
     const port = addresses.tcp!.port;
-    const expiring = await connect({ port, transport: 'tcp' });
-    const staying = await connect({ port, transport: 'tcp' });
-    const neverRegistered = await connect({ port, transport: 'tcp' });
+    const expiring = await Device.connect({ port, transport: 'tcp' }, 'short');
+    const staying = await Device.connect({ port, transport: 'tcp' }, 'long');
+    const neverRegistered = await Device.connect({ port, transport: 'tcp' }, 'probe');
     t.teardown(() => Promise.all([expiring.close(), staying.close(), neverRegistered.close()]));
 
-    t.equal((await register(expiring, 'short', 1)).status, 200, 'registered for 1 s');
-    t.equal((await register(staying, 'long', 300)).status, 200, 'registered for 300 s');
-    t.equal((await options(neverRegistered)).status, 200, 'a connection that never registers');
+    t.equal((await expiring.register(expires(1))).status, 200, 'registered for 1 s');
+    t.equal((await staying.register(expires(300))).status, 200, 'registered for 300 s');
+    t.equal((await options(neverRegistered.client)).status, 200, 'a connection that never registers');
 
-    t.equal(await closesWithin(expiring, 5000), true, 'the node closed the connection once its binding expired');
+    t.equal(await closesWithin(expiring.client, 5000), true, 'the node closed the connection once its binding expired');
     await delay(600); // a few more looks
-    t.equal(staying.isClosed, false, 'a connection with a live binding stays');
-    t.equal(neverRegistered.isClosed, false, 'a connection that never carried a binding stays');
+    t.equal(staying.client.isClosed, false, 'a connection with a live binding stays');
+    t.equal(neverRegistered.client.isClosed, false, 'a connection that never carried a binding stays');
 
-    t.equal((await register(staying, 'long', 0, 2)).status, 200, 'unregistered');
-    t.equal(await closesWithin(staying, 5000), true, 'closed after its last binding was removed');
+    t.equal((await staying.register(expires(0))).status, 200, 'unregistered');
+    t.equal(await closesWithin(staying.client, 5000), true, 'closed after its last binding was removed');
   });
 }
 
@@ -74,8 +59,8 @@ t.test('closeConnectionsWithoutBindings false keeps the connection', async (t) =
   const node = new SipedgeNode(await config(false, false));
   const addresses = await node.start();
   t.teardown(() => node.stop());
-  const c = await connect({ port: addresses.tcp!.port, transport: 'tcp' });
-  t.teardown(() => c.close());
-  t.equal((await register(c, 'short', 1)).status, 200);
-  t.equal(await closesWithin(c, 2500), false, 'still open 1.5 s after the binding expired');
+  const dev = await Device.connect({ port: addresses.tcp!.port, transport: 'tcp' }, 'short');
+  t.teardown(() => dev.close());
+  t.equal((await dev.register(expires(1))).status, 200);
+  t.equal(await closesWithin(dev.client, 2500), false, 'still open 1.5 s after the binding expired');
 });
