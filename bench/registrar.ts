@@ -55,8 +55,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
         store: { type: 'redis', redis: { port: redis.port } },
       }),
     );
-    // As `npm start` runs a node: a larger V8 young generation (see docs/configuration.md).
-    // The V8 flags of `npm start` (docs/configuration.md).
+    // As `npm start` runs a node, with its V8 flags (docs/configuration.md).
     const v8Flags = ['--max-semi-space-size=64', '--no-memory-reducer'];
     const node = startProcess(host, process.execPath, [...v8Flags, join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
     await node.waitForOutput(/"msg":"sipedge node started"/, 20000);

@@ -35,7 +35,14 @@ function setup() {
     intervalMs: 60_000,
     log: pino({ level: 'silent' }),
   });
-  return { open, inUse, bound, asked, lookedUp, release, setStoreDown: (v: boolean) => (storeDown = v) };
+  /** c1 open and bound at one look, then its binding gone: the case a release is for. */
+  const c1LosesItsBinding = async (): Promise<void> => {
+    open.set('c1', conn('c1', 5001));
+    bound.add('tcp:192.0.2.7:5001');
+    await release.check();
+    bound.delete('tcp:192.0.2.7:5001');
+  };
+  return { open, inUse, bound, asked, lookedUp, release, c1LosesItsBinding, setStoreDown: (v: boolean) => (storeDown = v) };
 }
 
 t.test('a connection is released once the bindings it carried are gone', async (t) => {
@@ -57,10 +64,7 @@ t.test('a connection is released once the bindings it carried are gone', async (
 
 t.test('a connection still in use is asked for again at the next look', async (t) => {
   const s = setup();
-  s.open.set('c1', conn('c1', 5001));
-  s.bound.add('tcp:192.0.2.7:5001');
-  await s.release.check();
-  s.bound.delete('tcp:192.0.2.7:5001');
+  await s.c1LosesItsBinding();
   s.inUse.add('c1');
   t.equal(await s.release.check(), 0, 'engine kept it (a call uses it)');
   s.inUse.delete('c1');
@@ -68,7 +72,7 @@ t.test('a connection still in use is asked for again at the next look', async (t
   t.same(s.asked, [['c1'], ['c1']]);
 });
 
-t.test('a connection that registers again is kept; one closed meanwhile is forgotten', async (t) => {
+t.test('a connection closed between looks is forgotten: a new one under its id is not taken for it', async (t) => {
   const s = setup();
   s.open.set('c1', conn('c1', 5001));
   s.open.set('c2', conn('c2', 5002));
@@ -85,10 +89,7 @@ t.test('a connection that registers again is kept; one closed meanwhile is forgo
 
 t.test('a failed store look releases nothing and never rejects', async (t) => {
   const s = setup();
-  s.open.set('c1', conn('c1', 5001));
-  s.bound.add('tcp:192.0.2.7:5001');
-  await s.release.check();
-  s.bound.delete('tcp:192.0.2.7:5001');
+  await s.c1LosesItsBinding();
   s.setStoreDown(true);
   t.equal(await s.release.check(), 0);
   t.same(s.asked, [], 'not released on a failed look');
