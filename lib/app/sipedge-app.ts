@@ -11,6 +11,7 @@ import type { CallRouter } from '../calls/call-router.js';
 import type { AppOverload } from './app-overload.js';
 import { answerOptionsProbes } from './options-keepalive.js';
 import { snapshotProcessEnv } from './process-env-snapshot.js';
+import { quietSrfDebugStrings } from './srf-debug-strings.js';
 import { methodRouting, type RequestHandler } from './srf-routing.js';
 import { connectSrf, disconnectSrf, type DrachtioEndpoint } from './srf-connection.js';
 
@@ -53,6 +54,7 @@ export class SipedgeApp {
 
   constructor(private readonly options: SipedgeAppOptions) {
     snapshotProcessEnv();
+    quietSrfDebugStrings();
     this.log = options.logger.child({ component: 'app' });
     const gw = options.gateway;
     answerOptionsProbes(this.srf, gw && { allowed: gw.allowed, status: gw.foreignHostStatus });
