@@ -31,6 +31,7 @@ import type {
   ServerTransaction,
   ServerTransactionUser,
 } from './transaction-user.js';
+import { RenewingMap } from '../collections/renewing-map.js';
 
 export interface TransactionLayerOptions {
   sender: MessageSender;
@@ -51,11 +52,11 @@ export class TransactionLayer {
   private readonly user: ServerTransactionUser;
   /** Shared by every IST, so creating one allocates no options object. */
   private readonly istOptions: InviteServerTransactionOptions;
-  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly clients = new RenewingMap<string, ClientTransaction>();
   /** RFC 3261 branch-keyed server transactions (17.2.3). */
-  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly servers = new RenewingMap<string, ServerTransaction>();
   /** Server transactions created by requests without an RFC 3261 branch (17.2.3, RFC 2543 rules). */
-  private readonly legacyServers = new Map<string, ServerTransaction>();
+  private readonly legacyServers = new RenewingMap<string, ServerTransaction>();
   private readonly counts: Record<TransactionKind, number> = { ict: 0, nict: 0, ist: 0, nist: 0 };
   private pending = 0;
 
@@ -105,7 +106,7 @@ export class TransactionLayer {
     const method = req.method;
     const via = req.via;
     let key: string;
-    let map: Map<string, ServerTransaction>;
+    let map: RenewingMap<string, ServerTransaction>;
     let txn: ServerTransaction | undefined;
     if (isRfc3261Branch(via.branch)) {
       // 17.2.3: branch + sent-by + method.
@@ -210,7 +211,7 @@ export class TransactionLayer {
 
   private forget(txn: Transaction): void {
     const kind = txn.kind;
-    let map: Map<string, Transaction>;
+    let map: RenewingMap<string, Transaction>;
     if (kind === 'ict' || kind === 'nict') map = this.clients;
     else {
       map = this.servers.get(txn.id) === txn ? this.servers : this.legacyServers;

@@ -4,6 +4,7 @@
  * its existing connection (RFC 3261 18.2.2, RFC 5923). Also counts inbound
  * sockets per remote IP for the connection limits.
  */
+import { RenewingMap } from '../collections/renewing-map.js';
 
 /** What the table needs to know about a connection. */
 export interface TableEntry {
@@ -21,9 +22,9 @@ export function remoteKey(transport: string, host: string, port: number): string
 }
 
 export class ConnectionTable<C extends TableEntry> {
-  private readonly byId = new Map<string, C>();
-  private readonly byRemote = new Map<string, C>();
-  private readonly perIp = new Map<string, number>();
+  private readonly byId = new RenewingMap<string, C>();
+  private readonly byRemote = new RenewingMap<string, C>();
+  private readonly perIp = new RenewingMap<string, number>();
   /** Inbound sockets admitted and not yet closed (including TLS handshakes in progress). */
   private inboundSockets = 0;
   private outbound = 0;

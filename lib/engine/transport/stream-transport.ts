@@ -15,6 +15,7 @@ import type { FramerLimits, FramingError } from './stream-framer.js';
 import { applyTos, descriptorOf, readTos } from './socket-tos.js';
 import { StreamConnection, type ConnectionOwner, type SendCallback } from './stream-connection.js';
 import { normalizeAddress } from './address.js';
+import { RenewingMap, RenewingSet } from '../collections/renewing-map.js';
 
 /** Where a stream transport hands what it receives (the transport layer). */
 export interface StreamSink {
@@ -66,11 +67,11 @@ export abstract class StreamTransport implements ConnectionOwner {
   private readonly tos: number;
   private server: Server | undefined;
   /** This transport's connections, for the sweep. */
-  private readonly conns = new Set<StreamConnection>();
+  private readonly conns = new RenewingSet<StreamConnection>();
   /** Admitted inbound sockets (also during a TLS handshake), so stop() can destroy them all. */
-  private readonly admitted = new Set<Socket>();
+  private readonly admitted = new RenewingSet<Socket>();
   /** Sockets closed gracefully and still flushing. */
-  private readonly lingering = new Map<Socket, TimerHandle>();
+  private readonly lingering = new RenewingMap<Socket, TimerHandle>();
   private sweepTimer: TimerHandle | undefined;
   private readonly sweepInterval: number;
   private readonly releaseAdmission: (this: Socket) => void;

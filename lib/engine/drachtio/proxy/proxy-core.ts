@@ -27,6 +27,7 @@ import { parseProxyOptions } from './proxy-options.js';
 import { nextMaxForwards } from './proxy-request.js';
 import { StatelessForwarder } from './stateless-forwarder.js';
 import { emitCdr, type CdrSource, type CdrType } from '../ua/cdr-emitter.js';
+import { RenewingMap } from '../../collections/renewing-map.js';
 
 /** RFC 3261 16.6 step 11: Timer C is greater than 3 minutes. */
 const TIMER_C_MS = 185_000;
@@ -53,7 +54,7 @@ function cancelKey(req: SipRequest): string {
 }
 
 export class ProxyCore {
-  private readonly operations = new Map<string, ProxyOperation>();
+  private readonly operations = new RenewingMap<string, ProxyOperation>();
   private readonly stateless: StatelessForwarder;
   private readonly challenges: ChallengeMemory;
   private readonly clock: Clock;

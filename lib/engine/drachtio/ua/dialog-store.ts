@@ -10,6 +10,7 @@ import type { ServerTransaction } from '../../transactions/transaction-user.js';
 import { dialogKey } from './dialog-ids.js';
 import type { SipResponse } from '../../messages/message.js';
 import { tryParseNameAddr } from '../../messages/name-addr.js';
+import { RenewingMap } from '../../collections/renewing-map.js';
 
 export interface Dialog {
   readonly id: string;
@@ -61,8 +62,8 @@ export interface Dialog {
 }
 
 export class DialogStore {
-  private readonly byId = new Map<string, Dialog>();
-  private readonly byKey = new Map<string, Dialog>();
+  private readonly byId = new RenewingMap<string, Dialog>();
+  private readonly byKey = new RenewingMap<string, Dialog>();
 
   get size(): number {
     return this.byId.size;

@@ -7,6 +7,7 @@ import type { AppConnection, PendingRequests } from '../contracts.js';
 import type { ServerTransaction } from '../../transactions/transaction-user.js';
 import type { TimerHandle } from '../../timers/clock.js';
 import type { Dialog } from './dialog-store.js';
+import { RenewingMap, RenewingSet } from '../../collections/renewing-map.js';
 
 export interface ServerEntry {
   readonly transactionId: string;
@@ -25,9 +26,9 @@ export interface ServerEntry {
 }
 
 export class PendingRequestTable implements PendingRequests {
-  private readonly byId = new Map<string, ServerEntry>();
-  private readonly byTxn = new Map<ServerTransaction, ServerEntry>();
-  private readonly byConn = new Map<AppConnection, Set<ServerEntry>>();
+  private readonly byId = new RenewingMap<string, ServerEntry>();
+  private readonly byTxn = new RenewingMap<ServerTransaction, ServerEntry>();
+  private readonly byConn = new RenewingMap<AppConnection, RenewingSet<ServerEntry>>();
 
   /** Set by the owner: stop timers etc. when the proxy takes a request over. */
   constructor(private readonly onTaken: (e: ServerEntry) => void) {}
@@ -40,7 +41,7 @@ export class PendingRequestTable implements PendingRequests {
     this.byId.set(e.transactionId, e);
     this.byTxn.set(e.txn, e);
     let set = this.byConn.get(e.conn);
-    if (set === undefined) this.byConn.set(e.conn, (set = new Set()));
+    if (set === undefined) this.byConn.set(e.conn, (set = new RenewingSet()));
     set.add(e);
   }
 

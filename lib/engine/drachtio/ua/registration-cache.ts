@@ -7,6 +7,7 @@ import type { Clock } from '../../timers/clock.js';
 import type { SipResponse } from '../../messages/message.js';
 import { tryParseNameAddr } from '../../messages/name-addr.js';
 import { tryParseUri } from '../../messages/uri.js';
+import { RenewingMap, RenewingSet } from '../../collections/renewing-map.js';
 
 interface Entry {
   connectionId: string;
@@ -14,9 +15,9 @@ interface Entry {
 }
 
 export class RegistrationCache {
-  private readonly byAor = new Map<string, Entry>();
+  private readonly byAor = new RenewingMap<string, Entry>();
   /** connection id -> keys bound to it, so a close removes them without a scan. */
-  private readonly byConnection = new Map<string, Set<string>>();
+  private readonly byConnection = new RenewingMap<string, RenewingSet<string>>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -31,7 +32,7 @@ export class RegistrationCache {
     if (expiresS <= 0) return;
     this.byAor.set(key, { connectionId, expiresAt: this.clock.now() + expiresS * 1000 });
     let keys = this.byConnection.get(connectionId);
-    if (keys === undefined) this.byConnection.set(connectionId, (keys = new Set()));
+    if (keys === undefined) this.byConnection.set(connectionId, (keys = new RenewingSet()));
     keys.add(key);
   }
 

@@ -4,6 +4,7 @@
  * INVITE is then refused with 503, spec 15). Several may be outstanding at once (createB2BUA relays them).
  */
 import type { Clock, TimerHandle } from '../../timers/clock.js';
+import { RenewingMap } from '../../collections/renewing-map.js';
 
 interface Outstanding {
   resendTimer?: TimerHandle;
@@ -11,7 +12,7 @@ interface Outstanding {
 }
 
 export class ReliableProvisionals {
-  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly outstanding = new RenewingMap<string, Outstanding>();
 
   constructor(
     private readonly clock: Clock,

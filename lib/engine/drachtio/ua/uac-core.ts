@@ -22,6 +22,7 @@ import { endDialogUnsolicited, ignoreResponses, listenerFor, startSettling, type
 import { literalTarget, resolveTarget } from './uri-target.js';
 import { UacRequest, type UacEvents } from './uac-transaction.js';
 import { emitCdr, rejectReason } from './cdr-emitter.js';
+import { RenewingMap } from '../../collections/renewing-map.js';
 
 /** spec 14.4: methods that may reach a client over its registration connection. */
 const REG_REUSE: ReadonlySet<string> = new Set(['INVITE', 'OPTIONS', 'NOTIFY', 'MESSAGE']);
@@ -29,14 +30,14 @@ const REG_REUSE: ReadonlySet<string> = new Set(['INVITE', 'OPTIONS', 'NOTIFY', '
 const CANCEL_IGNORED: ReadonlySet<string> = new Set(['from', 'to', 'contact', 'p-asserted-identity', 'call-id', 'cseq', 'max-forwards']);
 
 export class UacCore implements UacEvents {
-  private readonly requests = new Map<string, UacRequest>();
+  private readonly requests = new RenewingMap<string, UacRequest>();
   /**
    * Out-of-dialog INVITEs/SUBSCRIBEs without a final response, by dialog id: early requests from the callee
    * (spec 11.4), and NOTIFYs that overtake the SUBSCRIBE's 2xx (RFC 6665 4.1.2.4).
    */
-  private readonly invitesInProgress = new Map<string, UacRequest>();
+  private readonly invitesInProgress = new RenewingMap<string, UacRequest>();
   /** spec 13.3: dialog ids of INVITEs that ended non-2xx, so the app's ACK gets the right NOK. */
-  private readonly failedInvites = new Map<string, TimerHandle>();
+  private readonly failedInvites = new RenewingMap<string, TimerHandle>();
 
   constructor(private readonly ctx: UaContext) {}
 

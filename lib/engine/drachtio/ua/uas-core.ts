@@ -22,6 +22,7 @@ import { emitCdr, rejectReason } from './cdr-emitter.js';
 import { ReliableProvisionals } from './reliable-provisionals.js';
 import { contactFor, hostport } from './uac-requester.js';
 import { deliver, deliverSettled, endDialogUnsolicited, listenerFor, startSettling, type UaContext } from './ua-context.js';
+import { RenewingMap } from '../../collections/renewing-map.js';
 
 /** spec 11.2: methods routed to apps when they arrive outside a dialog. */
 const ROUTABLE: ReadonlySet<string> = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
@@ -58,7 +59,7 @@ function appRequires100rel(app: AppResponse): boolean {
 export class UasCore {
   readonly pending: PendingRequestTable;
   /** INVITE server transactions whose 2xx awaits an ACK: CANCEL after 200 (spec 11.5). */
-  private readonly awaitingAck = new Map<ServerTransaction, Dialog>();
+  private readonly awaitingAck = new RenewingMap<ServerTransaction, Dialog>();
   private readonly reliable1xx: ReliableProvisionals;
 
   constructor(
