@@ -15,6 +15,16 @@
 
 /** Deletions after which the next addition starts a fresh table (at least; more for a large table). */
 const MIN_DELETES_PER_RENEWAL = 256;
+/**
+ * Larger tables are not renewed. A table of thousands of live entries is rehashed only every few thousand
+ * operations, and no chain was seen with 2,000 or more entries; copying one would stall the thread instead.
+ */
+const MAX_RENEWED_SIZE = 4096;
+
+function renewalDue(deletes: number, size: number): boolean {
+  // Copying costs the table's size: renew after at least twice that many deletions, so it stays O(1) per op.
+  return deletes >= MIN_DELETES_PER_RENEWAL && deletes >= 2 * size && size <= MAX_RENEWED_SIZE;
+}
 
 export class RenewingMap<K, V> implements Iterable<[K, V]> {
   private map = new Map<K, V>();
@@ -33,8 +43,7 @@ export class RenewingMap<K, V> implements Iterable<[K, V]> {
   }
 
   set(key: K, value: V): this {
-    // Copying costs the table's size: renew after at least twice that many deletions, so it stays O(1) per op.
-    if (this.deletes >= MIN_DELETES_PER_RENEWAL && this.deletes >= 2 * this.map.size && !this.map.has(key)) {
+    if (renewalDue(this.deletes, this.map.size) && !this.map.has(key)) {
       this.map = new Map(this.map);
       this.deletes = 0;
     }
@@ -84,7 +93,7 @@ export class RenewingSet<T> implements Iterable<T> {
   }
 
   add(value: T): this {
-    if (this.deletes >= MIN_DELETES_PER_RENEWAL && this.deletes >= 2 * this.set.size && !this.set.has(value)) {
+    if (renewalDue(this.deletes, this.set.size) && !this.set.has(value)) {
       this.set = new Set(this.set);
       this.deletes = 0;
     }

@@ -75,3 +75,16 @@ t.test('a set under churn keeps its members and order across renewals', async (t
   s.clear();
   t.equal(s.size, 0);
 });
+
+t.test('a large map under churn keeps its entries and insertion order', async (t) => {
+  const m = new RenewingMap<number, number>();
+  for (let i = 0; i < 5000; i++) m.set(i, i);
+  for (let i = 5000; i < 25_000; i++) {
+    m.set(i, i);
+    m.delete(i - 5000);
+  }
+  t.equal(m.size, 5000);
+  t.equal(m.get(24_999), 24_999);
+  t.equal(m.has(19_999), false);
+  t.same([...m.keys()].slice(0, 3), [20_000, 20_001, 20_002], 'insertion order kept');
+});
