@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import rtpengineClient, { type NgReply } from 'rtpengine-client';
 import { rtpengineArgs } from '../lib/media/rtpengine-launcher.js';
+import { nodeStartFlags } from '../test/helpers/node-flags.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startProcess, type ManagedProcess } from '../test/helpers/processes.js';
@@ -182,8 +183,10 @@ async function benchMode(
       },
     }),
   );
-  // SIPEDGE_BENCH_NODE_ARGS: extra node flags for the node under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-  const nodeArgs = (process.env['SIPEDGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  // As `npm start` runs a node, with its V8 flags; SIPEDGE_BENCH_NODE_ARGS adds flags for the node under test (e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extraArgs = (process.env['SIPEDGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...nodeStartFlags(), ...extraArgs];
   const node = startProcess(host, process.execPath, [...nodeArgs, join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
   const started = await node.waitForOutput(/^(\{.*"msg":"sipedge node started".*\})$/m, 20000);
   const adminPort = (JSON.parse(started[1]!) as { admin?: { port: number } }).admin?.port ?? 0;

@@ -3,6 +3,7 @@
 // node run as `sipedge start`; over one TCP connection and with a new connection per registration.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeStartFlags } from '../test/helpers/node-flags.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startProcess } from '../test/helpers/processes.js';
@@ -56,8 +57,7 @@ export async function benchRegistrar(log: (s: string) => void): Promise<Row[]> {
       }),
     );
     // As `npm start` runs a node, with its V8 flags (docs/configuration.md).
-    const v8Flags = ['--max-semi-space-size=64', '--no-memory-reducer'];
-    const node = startProcess(host, process.execPath, [...v8Flags, join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
+    const node = startProcess(host, process.execPath, [...nodeStartFlags(), join(repoRoot(), 'bin', 'sipedge.js'), 'start', '--config', cfg]);
     await node.waitForOutput(/"msg":"sipedge node started"/, 20000);
     const sipp = (transport: SippTransport, calls: number, extra: { rate: number; limit?: number; rtt?: boolean; rttFromMs?: number }) =>
       runSippUac(host, {

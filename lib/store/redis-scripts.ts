@@ -51,9 +51,10 @@ return 1
  * (standalone and Sentinel; the Cluster path reads and compares-and-sets). KEYS[1] = AOR hash, KEYS[2] = expiry
  * index, KEYS[3] = the connection set. ARGV[1] = node id, ARGV[2] = connection id, ARGV[3] = now (epoch ms),
  * ARGV[4] = the writer part of the new version, ARGV[5] = `<aor>\n` (index member prefix), ARGV[6..] = binding keys
- * from the connection set. A binding is removed only if it still names that node and connection (it may have moved). The
- * version moves like on any write (`<counter + 1>.<writer part>`); a hash left with no binding is deleted. The
- * hash TTL is left as it is (an upper bound; reads filter on expiry). Returns how many live bindings were removed.
+ * from the connection set. A binding is removed only if it still names that node and connection (it may have
+ * moved). The version moves like on any write (`<counter + 1>.<writer part>`); a hash left with no binding is
+ * deleted. The hash TTL is left as it is (an upper bound; reads filter on expiry). Returns how many live bindings
+ * were removed.
  */
 export const DROP_BINDINGS = `
 local now = tonumber(ARGV[3])
